@@ -1,0 +1,223 @@
+/**
+ * Configuration of the OAuth client: credentials, endpoints and policies, from code or from the environment.
+ *
+ * @since 0.1.0
+ */
+import type { Redacted } from "effect"
+import { Config, ConfigError, ConfigProvider, Context, Duration, Effect, Either, Layer, Schedule } from "effect"
+
+import { validateBaseUrl } from "./internal/baseUrl.js"
+import type { OAuthError } from "./OAuthError.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * Where the refresh window opens: `ratio` of the token's lifetime before expiry, at most `max`, shifted earlier by a
+ * random share of up to `jitter` of itself so that a fleet of processes does not refresh in the same instant.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RefreshWindow {
+  readonly ratio: number
+  readonly max: Duration.Duration
+  readonly jitter: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string>
+  /** Default `https://app.hellosign.com`. */
+  readonly oauthUrl?: string | undefined
+  /** Default `https://api.hellosign.com/v3`. */
+  readonly apiUrl?: string | undefined
+  /** Per attempt; default 10 seconds. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** Backoff between attempts; default `RetryPolicy.defaultSchedule`. Which failures are retried is fixed by safety. */
+  readonly retrySchedule?: Schedule.Schedule<unknown, OAuthError> | undefined
+  /** A 429 advertising a longer wait than this fails at once with `RateLimitedError`; default 1 minute. */
+  readonly maxRateLimitWait?: Duration.DurationInput | undefined
+  /** Send `client_id` / `client_secret` with refresh requests (required by newer API apps); default true. */
+  readonly sendClientCredentialsOnRefresh?: boolean | undefined
+  /** Default: 10% of the lifetime, at most 5 minutes, 20% jitter. */
+  readonly refreshWindow?:
+    | Partial<{
+      readonly ratio: number
+      readonly max: Duration.DurationInput
+      readonly jitter: number
+    }>
+    | undefined
+}
+
+/**
+ * The resolved configuration: every option has its value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string>
+  readonly oauthUrl: string
+  readonly apiUrl: string
+  readonly requestTimeout: Duration.Duration
+  readonly retrySchedule: Schedule.Schedule<unknown, OAuthError>
+  readonly maxRateLimitWait: Duration.Duration
+  readonly sendClientCredentialsOnRefresh: boolean
+  readonly refreshWindow: RefreshWindow
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class OAuthConfig extends Context.Tag("@dropbox-sign-effect/oauth/OAuthConfig")<OAuthConfig, Service>() {}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultOAuthUrl = "https://app.hellosign.com"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultApiUrl = "https://api.hellosign.com/v3"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultRefreshWindow: RefreshWindow = { ratio: 0.1, max: Duration.minutes(5), jitter: 0.2 }
+
+/**
+ * Environment variable names read by `layerConfig` and `layerFromEnv`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const env = {
+  clientId: "DROPBOX_SIGN_CLIENT_ID",
+  clientSecret: "DROPBOX_SIGN_CLIENT_SECRET",
+  oauthUrl: "DROPBOX_SIGN_OAUTH_URL",
+  apiUrl: "DROPBOX_SIGN_API_URL",
+  requestTimeout: "DROPBOX_SIGN_REQUEST_TIMEOUT",
+  sendClientCredentialsOnRefresh: "DROPBOX_SIGN_SEND_CLIENT_CREDENTIALS_ON_REFRESH"
+} as const
+
+const baseUrl = (name: string, input: string) =>
+  Either.mapLeft(validateBaseUrl(input), (reason) => ConfigError.InvalidData([name], reason))
+
+const checkRatio = (name: string, value: number, max: number) =>
+  Number.isFinite(value) && value >= 0 && value <= max ?
+    Either.right(value) :
+    Either.left(ConfigError.InvalidData([name], `must be a number between 0 and ${max}`))
+
+/**
+ * Resolves options, refusing `http://` base URLs on non-loopback hosts and out-of-range values.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Service, ConfigError.ConfigError> =>
+  Effect.gen(function*() {
+    if (options.clientId.trim() === "") {
+      return yield* Effect.fail(ConfigError.InvalidData([env.clientId], "must not be empty"))
+    }
+    const oauthUrl = yield* baseUrl(env.oauthUrl, options.oauthUrl ?? defaultOAuthUrl)
+    const apiUrl = yield* baseUrl(env.apiUrl, options.apiUrl ?? defaultApiUrl)
+    const ratio = yield* checkRatio(
+      "refreshWindow.ratio",
+      options.refreshWindow?.ratio ?? defaultRefreshWindow.ratio,
+      1
+    )
+    const jitter = yield* checkRatio(
+      "refreshWindow.jitter",
+      options.refreshWindow?.jitter ?? defaultRefreshWindow.jitter,
+      1
+    )
+    return {
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      oauthUrl,
+      apiUrl,
+      requestTimeout: Duration.decode(options.requestTimeout ?? Duration.seconds(10)),
+      retrySchedule: options.retrySchedule ?? RetryPolicy.defaultSchedule,
+      maxRateLimitWait: Duration.decode(options.maxRateLimitWait ?? Duration.minutes(1)),
+      sendClientCredentialsOnRefresh: options.sendClientCredentialsOnRefresh ?? true,
+      refreshWindow: {
+        ratio,
+        jitter,
+        max: Duration.decode(options.refreshWindow?.max ?? defaultRefreshWindow.max)
+      }
+    }
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<OAuthConfig, ConfigError.ConfigError> =>
+  Layer.effect(OAuthConfig, make(options))
+
+/**
+ * The options read from the `DROPBOX_SIGN_*` names in `env`. A missing client id or secret fails with a
+ * `ConfigError` naming the variable.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Options> = Config.all({
+  clientId: Config.nonEmptyString(env.clientId),
+  clientSecret: Config.redacted(env.clientSecret),
+  oauthUrl: Config.string(env.oauthUrl).pipe(Config.withDefault(defaultOAuthUrl)),
+  apiUrl: Config.string(env.apiUrl).pipe(Config.withDefault(defaultApiUrl)),
+  requestTimeout: Config.duration(env.requestTimeout).pipe(Config.withDefault(Duration.seconds(10))),
+  sendClientCredentialsOnRefresh: Config.boolean(env.sendClientCredentialsOnRefresh).pipe(Config.withDefault(true))
+})
+
+/**
+ * Reads `config` from the current `ConfigProvider` (the environment unless the application set another), and lets
+ * code override anything but the credentials.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig: Layer.Layer<OAuthConfig, ConfigError.ConfigError> = Layer.effect(
+  OAuthConfig,
+  Effect.flatMap(config, make)
+)
+
+/**
+ * Like `layerConfig` with custom options merged over what the environment gives.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfigWith = (
+  overrides: Omit<Partial<Options>, "clientId" | "clientSecret">
+): Layer.Layer<OAuthConfig, ConfigError.ConfigError> =>
+  Layer.effect(OAuthConfig, Effect.flatMap(config, (options) => make({ ...options, ...overrides })))
+
+/**
+ * Reads `config` from `process.env` whatever `ConfigProvider` is current.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromEnv: Layer.Layer<OAuthConfig, ConfigError.ConfigError> = Layer.effect(
+  OAuthConfig,
+  Effect.flatMap(config, make).pipe(Effect.withConfigProvider(ConfigProvider.fromEnv()))
+)
+
+/**
+ * A schedule that never retries: for callers who own their retry policy.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const noRetries: Schedule.Schedule<unknown, OAuthError> = Schedule.stop

@@ -1,0 +1,31 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { defineConfig } from "vitest/config"
+
+const root = import.meta.dirname
+const packages = ["oauth", "testing", "sql", "cli"] as const
+
+// Workspace packages resolve to their TypeScript sources, so tests never need a build first.
+const alias = Object.fromEntries(
+  packages.map((name) => [`@dropbox-sign-effect/${name}`, path.join(root, "packages", name, "src", "index.ts")])
+)
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      ...packages.filter((name) => fs.existsSync(path.join(root, "packages", name, "test"))).map((name) => ({
+        extends: true as const,
+        test: { name, root: path.join(root, "packages", name), include: ["test/**/*.test.ts"] }
+      })),
+      {
+        extends: true as const,
+        test: { name: "integration", root: path.join(root, "test"), include: ["**/*.test.ts"], exclude: ["bench/**", "**/node_modules/**"] }
+      }
+    ],
+    passWithNoTests: false,
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    sequence: { concurrent: false }
+  }
+})
