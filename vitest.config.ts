@@ -6,9 +6,16 @@ const root = import.meta.dirname
 const packages = ["oauth", "testing", "sql", "cli"] as const
 
 // Workspace packages resolve to their TypeScript sources, so tests never need a build first.
-const alias = Object.fromEntries(
-  packages.map((name) => [`@dropbox-sign-effect/${name}`, path.join(root, "packages", name, "src", "index.ts")])
-)
+const alias = [
+  {
+    find: /^@dropbox-sign-effect\/testing\/TokenStoreContract$/,
+    replacement: path.join(root, "packages", "testing", "src", "TokenStoreContract.ts")
+  },
+  ...packages.map((name) => ({
+    find: new RegExp(`^@dropbox-sign-effect/${name}$`),
+    replacement: path.join(root, "packages", name, "src", "index.ts")
+  }))
+]
 
 export default defineConfig({
   resolve: { alias },

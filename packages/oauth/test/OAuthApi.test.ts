@@ -1,9 +1,9 @@
 import type { OAuthError } from "@dropbox-sign-effect/oauth"
 import { OAuthApi, OAuthConfig, OAuthSchema } from "@dropbox-sign-effect/oauth"
+import { TestTime } from "@dropbox-sign-effect/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, TestClock } from "effect"
-
-import { advanceUntilDone, flushIo } from "./utils/clock.js"
+const { advanceUntilDone, flushIo } = TestTime
 import { fixtures, tokenResponseJson } from "./utils/fixtures.js"
 import * as MockHttp from "./utils/MockHttp.js"
 

@@ -1,9 +1,8 @@
 import { OAuthClient, OAuthConfig, OAuthState } from "@dropbox-sign-effect/oauth"
+import { SecretCanary as Capture, TestTime } from "@dropbox-sign-effect/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted } from "effect"
 
-import * as Capture from "./utils/Capture.js"
-import { advanceUntilDone } from "./utils/clock.js"
 import * as MockHttp from "./utils/MockHttp.js"
 
 const canary = {
@@ -60,7 +59,7 @@ describe("secrets never leak", () => {
           )
         )
         const fiber = yield* Effect.fork(Capture.capture(run, captured))
-        const exit = yield* advanceUntilDone(fiber, "1 second")
+        const exit = yield* TestTime.advanceUntilDone(fiber, "1 second")
         expect(exit._tag).toBe("Success")
         if (exit._tag !== "Success") return
         for (const result of exit.value) {

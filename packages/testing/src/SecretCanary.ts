@@ -1,31 +1,56 @@
 /**
- * Captures everything an effect leaks to the outside: log lines (with annotations and spans), span names,
- * attributes and events. Tests assert that no canary secret appears in any of it.
+ * Proof that secrets do not leak: captures everything an effect shows the outside world (log lines with their
+ * annotations and causes, span names, attributes and events) and every printed form of a value, so a test can assert
+ * that no canary secret appears in any of them.
+ *
+ * @since 0.1.0
  */
 import * as util from "node:util"
 
 import type { Tracer } from "effect"
 import { Cause, Effect, HashMap, Inspectable, List, Logger, LogLevel, Tracer as EffectTracer } from "effect"
 
+/**
+ * What `capture` saw.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Captured {
   readonly logs: Array<string>
   readonly spans: Array<Tracer.Span>
 }
 
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (): Captured => ({ logs: [], spans: [] })
+
 const describeSpan = (span: Tracer.Span): string => {
-  const events = "events" in span && Array.isArray(span.events) ? span.events : []
+  const events: ReadonlyArray<unknown> = "events" in span && Array.isArray(span.events) ? span.events : []
   return JSON.stringify({
     name: span.name,
-    attributes: Object.fromEntries([...span.attributes].map(([key, value]) => [key, String(value)])),
+    attributes: Object.fromEntries([...span.attributes].map(([key, value]) => [key, util.inspect(value)])),
     events: events.map((event) => util.inspect(event, { depth: 6 }))
   })
 }
 
-/** Everything captured, as one string to search. */
+/**
+ * Everything captured, as one string to search.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const dump = (captured: Captured): string => [...captured.logs, ...captured.spans.map(describeSpan)].join("\n")
 
-/** Runs `effect` with a capturing logger (at every level) and a capturing tracer. */
-export const capture = <A, E, R>(effect: Effect.Effect<A, E, R>, captured: Captured) =>
+/**
+ * Runs `effect` with a logger that records every level and a tracer that records every span.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const capture = <A, E, R>(effect: Effect.Effect<A, E, R>, captured: Captured): Effect.Effect<A, E, R> =>
   Effect.flatMap(Effect.tracer, (native) => {
     const tracer = EffectTracer.make({
       span: (...args) => {
@@ -51,9 +76,13 @@ export const capture = <A, E, R>(effect: Effect.Effect<A, E, R>, captured: Captu
     )
   })
 
-export const make = (): Captured => ({ logs: [], spans: [] })
-
-/** Every printed form of a value that could reach a log, a terminal or a serialised report. */
+/**
+ * Every printed form of a value that could reach a log, a terminal or a serialised report: `String`,
+ * `util.inspect`, `JSON.stringify`, Effect's `Inspectable.format`, and an error's message and stack.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const printedForms = (value: unknown): ReadonlyArray<string> => [
   String(value),
   util.inspect(value, { depth: 10 }),
@@ -61,3 +90,12 @@ export const printedForms = (value: unknown): ReadonlyArray<string> => [
   Inspectable.format(value),
   value instanceof Error ? `${value.message}\n${value.stack ?? ""}` : ""
 ]
+
+/**
+ * The canaries found in `text`; empty when none leaked.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const leaks = (text: string, canaries: ReadonlyArray<string>): ReadonlyArray<string> =>
+  canaries.filter((canary) => text.includes(canary))

@@ -1,0 +1,91 @@
+/**
+ * An `HttpClient` for the Dropbox Sign API (`https://api.hellosign.com/v3`) that authenticates every request with a
+ * valid access token from `TokenManager`. On a 401 it refreshes the token once and retries the request once.
+ *
+ * @since 0.1.0
+ */
+import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
+import { Context, Effect, Layer } from "effect"
+
+import * as AccountId from "./AccountId.js"
+import { OAuthConfig } from "./OAuthConfig.js"
+import type { TokenError } from "./TokenError.js"
+import { TokenManager } from "./TokenManager.js"
+import type { StoredToken } from "./TokenStore.js"
+
+/**
+ * A client for one account. Paths are relative to the API base URL: `client.get("/account")`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AccountClient = HttpClient.HttpClient.With<HttpClientError.HttpClientError | TokenError>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The client acting as `account` (default: `AccountId.defaultAccount`). */
+  readonly forAccount: (account?: AccountId.AccountId) => AccountClient
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class DropboxSignHttpClient
+  extends Context.Tag("@dropbox-sign-effect/oauth/DropboxSignHttpClient")<DropboxSignHttpClient, Service>()
+{}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, HttpClient.HttpClient | TokenManager | OAuthConfig> = Effect.gen(
+  function*() {
+    const config = yield* OAuthConfig
+    const manager = yield* TokenManager
+    const base = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest(HttpClientRequest.prependUrl(config.apiUrl))
+    )
+
+    const send = (request: HttpClientRequest.HttpClientRequest, stored: StoredToken) =>
+      base.execute(HttpClientRequest.bearerToken(request, stored.token.accessToken))
+
+    const forAccount = (account: AccountId.AccountId = AccountId.defaultAccount): AccountClient =>
+      HttpClient.makeWith(
+        (requestEffect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
+          Effect.gen(function*() {
+            const request = yield* requestEffect
+            const stored = yield* manager.current(account)
+            const response = yield* send(request, stored)
+            // A streamed body cannot be sent twice: its 401 is returned as it is.
+            if (response.status !== 401 || request.body._tag === "Stream") return response
+            const renewed = yield* manager.refreshIfStale(account, stored.version)
+            const retried = yield* send(request, renewed)
+            if (retried.status !== 401) return retried
+            return yield* Effect.fail(
+              new HttpClientError.ResponseError({
+                request,
+                response: retried,
+                reason: "StatusCode",
+                description: "401 Unauthorized again after refreshing the access token"
+              })
+            )
+          }).pipe(
+            Effect.withSpan("DropboxSignHttpClient.request", { attributes: { "dropbox_sign.account": account } })
+          ),
+        Effect.succeed
+      )
+
+    return DropboxSignHttpClient.of({ forAccount })
+  }
+)
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<DropboxSignHttpClient, never, HttpClient.HttpClient | TokenManager | OAuthConfig> =
+  Layer.effect(DropboxSignHttpClient, make)
