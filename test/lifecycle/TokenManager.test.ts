@@ -127,6 +127,23 @@ describe("TokenManager.authorize", () => {
       const again = yield* connect()
       expect(value(yield* tm.accessToken())).toBe(value(again.accessToken))
     }).pipe(Effect.provide(Harness.layer())))
+  it.effect("a grant re-authorized by another process is picked up from the store", () =>
+    Effect.gen(function*() {
+      const shared = yield* Layer.build(Layer.merge(TokenStore.layerMemory, FakeDropboxSign.layerClient))
+      const fake = yield* Effect.provide(FakeDropboxSign.FakeDropboxSign, shared)
+      const one = yield* Layer.build(Harness.managerLayer()).pipe(Effect.provide(shared))
+      const other = yield* Layer.build(Harness.managerLayer()).pipe(Effect.provide(shared))
+      const inOne = <A, E>(f: (tm: TokenManager.Service) => Effect.Effect<A, E>) =>
+        Effect.flatMap(TokenManager.TokenManager, f).pipe(Effect.provide(one))
+      yield* connect().pipe(Effect.provide(one), Effect.provide(shared))
+      yield* fake.revokeGrant()
+      yield* TestClock.adjust("1 hour")
+      expect(TestTime.failureOf(yield* TestTime.runWithClock(inOne((tm) => tm.accessToken())))._tag).toBe(
+        "ReauthorizationRequiredError"
+      )
+      const again = yield* connect().pipe(Effect.provide(other), Effect.provide(shared))
+      expect(value(yield* inOne((tm) => tm.accessToken()))).toBe(value(again.accessToken))
+    }).pipe(Effect.scoped))
 })
 
 describe("TokenManager failures", () => {

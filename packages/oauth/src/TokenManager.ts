@@ -406,7 +406,11 @@ export const make = (
     const current = (account: AccountId.AccountId = AccountId.defaultAccount): Effect.Effect<StoredToken, TokenError> =>
       Effect.gen(function*() {
         const cached = HashMap.get(yield* Ref.get(cache), account)
-        const entry = Option.isSome(cached) ? cached.value : yield* load(account)
+        let entry = Option.isSome(cached) ? cached.value : yield* load(account)
+        if (entry.stored.status === "reauthorization_required" && Option.isSome(cached)) {
+          // Another process (or a restart of the authorize flow elsewhere) may have re-authorized the account.
+          entry = yield* load(account)
+        }
         const stored = entry.stored
         if (stored.status === "reauthorization_required") return yield* Effect.fail(reauthorizationRequired(stored))
         const now = yield* Clock.currentTimeMillis
