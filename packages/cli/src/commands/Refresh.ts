@@ -1,0 +1,37 @@
+/**
+ * `dropbox-sign-oauth refresh`: renews the account's access token now.
+ *
+ * @since 0.1.0
+ */
+import { OAuthToken, TokenManager } from "@dropbox-sign-effect/oauth"
+import { Command } from "@effect/cli"
+import { DateTime, Effect } from "effect"
+
+import { fromTokenError } from "../CliError.js"
+import * as Format from "../internal/format.js"
+import { withServices } from "../internal/services.js"
+import * as Output from "../Output.js"
+import { accountOption, clientOptions, commonOptions } from "../Settings.js"
+
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make(
+  "refresh",
+  { account: accountOption, ...clientOptions, ...commonOptions },
+  (flags) =>
+    withServices(flags, () =>
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        const token = yield* manager.refresh(flags.account).pipe(
+          Effect.mapError((error) => fromTokenError(error, flags.account))
+        )
+        const now = yield* OAuthToken.now
+        yield* Output.ok(
+          `Refreshed account "${flags.account}": the new access token expires ${
+            Format.expiry(DateTime.distance(now, token.expiresAt))
+          }`
+        )
+      }))
+).pipe(Command.withDescription("Refresh the account's access token now, whatever its expiry"))
