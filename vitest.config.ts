@@ -1,5 +1,6 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
+
 import { defineConfig } from "vitest/config"
 
 const root = import.meta.dirname
@@ -27,7 +28,12 @@ export default defineConfig({
       })),
       {
         extends: true as const,
-        test: { name: "integration", root: path.join(root, "test"), include: ["**/*.test.ts"], exclude: ["bench/**", "**/node_modules/**"] }
+        test: {
+          name: "integration",
+          root: path.join(root, "test"),
+          include: ["**/*.test.ts"],
+          exclude: ["bench/**", "**/node_modules/**"]
+        }
       }
     ],
     passWithNoTests: false,

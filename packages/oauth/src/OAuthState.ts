@@ -18,7 +18,8 @@ import { AuthorizationDeniedError, type CallbackError, InvalidCallbackError, Sta
  */
 export const make: Effect.Effect<string> = Effect.sync(() => crypto.randomBytes(32).toString("base64url"))
 
-const digest = (value: string): Buffer => crypto.createHash("sha256").update(value, "utf8").digest()
+// UTF-16 code units, not UTF-8: UTF-8 encodes every lone surrogate as U+FFFD, so distinct strings would compare equal.
+const digest = (value: string): Buffer => crypto.createHash("sha256").update(value, "utf16le").digest()
 
 /**
  * Whether `received` equals `expected`, in time independent of where they differ. Both sides are hashed first so

@@ -37,8 +37,16 @@ export class OAuthToken extends Schema.Class<OAuthToken>("OAuthToken")({
 }
 
 /**
+ * The longest lifetime a token is given, whatever `expires_in` says. No access token lives that long: a larger value is
+ * a server bug or a hostile answer, and beyond about 275,000 years the expiry is not even a valid date (encoding the
+ * token for a store would throw). Capping it only makes the manager refresh earlier than it had to.
+ */
+const maxLifetime = Duration.days(3650)
+
+/**
  * Builds a token from a token response at `now`. A response without `refresh_token` keeps `previousRefreshToken`
- * (refresh-token rotation is undocumented: never assume either way). `None` when there is neither.
+ * (refresh-token rotation is undocumented: never assume either way). `None` when there is neither. A lifetime beyond
+ * ten years is taken as ten years.
  *
  * @since 0.1.0
  * @category constructors
@@ -56,7 +64,7 @@ export const fromResponse = (
       refreshToken,
       tokenType: response.tokenType,
       issuedAt: now,
-      expiresAt: DateTime.addDuration(now, Duration.seconds(response.expiresIn))
+      expiresAt: DateTime.addDuration(now, Duration.min(Duration.seconds(response.expiresIn), maxLifetime))
     })
   )
 }

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { HttpClient } from "@effect/platform"
-import type { Queue, Redacted, Scope } from "effect"
+import type { Exit, Queue, Redacted, Scope } from "effect"
 import {
   Cause,
   Clock,
@@ -14,8 +14,10 @@ import {
   Deferred,
   Duration,
   Effect,
+  Fiber,
   FiberSet,
   HashMap,
+  identity,
   Layer,
   Metric,
   Option,
@@ -160,9 +162,14 @@ interface RefreshRequest {
   readonly force: boolean
 }
 
+const toAccessToken = (stored: StoredToken) => stored.token.accessToken
+const toToken = (stored: StoredToken) => stored.token
+
 const isOutcomeUnknown = (error: OAuthError): boolean =>
   (error._tag === "TransportError" && error.outcome === "Unknown") ||
-  (error._tag === "ServerError" && error.status === 500)
+  (error._tag === "ServerError" && error.status === 500) ||
+  // A 2XX the client cannot use (truncated, malformed) may still have rotated the refresh token on the server.
+  (error._tag === "ResponseDecodeError" && error.status >= 200 && error.status < 300)
 
 const isTerminal = (error: OAuthError): boolean => error._tag === "OAuthApiError" && error.isTerminal
 
@@ -278,15 +285,21 @@ export const make = (
       )
 
     /**
-     * One request to the server and the compare-and-set write of its answer, uninterruptible as a whole: once a
-     * rotated refresh token may exist on the server, it reaches the store. The request timeout bounds the wait.
+     * One request to the server and the compare-and-set write of its answer, which no outside interruption can split:
+     * once a rotated refresh token may exist on the server, it reaches the store. The pair runs in a fiber of its own
+     * that stays interruptible, so that the request timeout can still end its wait (a timeout inside an
+     * uninterruptible region waits for the request forever); the caller waits for it uninterruptibly. A daemon, because
+     * an interruption of the caller would otherwise be passed on to it as to any child fiber.
      */
     const exchange = (latest: StoredToken) =>
       Effect.uninterruptible(
         Effect.flatMap(
-          client.refresh(latest.token.refreshToken),
-          (token): Effect.Effect<StoredToken, StaleTokenError | TokenStoreError> =>
-            store.set(latest.account, token, { expectedVersion: latest.version })
+          Effect.forkDaemon(Effect.interruptible(Effect.flatMap(
+            client.refresh(latest.token.refreshToken),
+            (token): Effect.Effect<StoredToken, StaleTokenError | TokenStoreError> =>
+              store.set(latest.account, token, { expectedVersion: latest.version })
+          ))),
+          Fiber.join
         )
       )
 
@@ -319,13 +332,18 @@ export const make = (
               isTerminal(error) ? markReauthorizationRequired(current, error) : Effect.fail(error),
             TransportError: (error) =>
               retryUnknown && isOutcomeUnknown(error) ? afterUnknown(current) : Effect.fail(error),
-            ServerError: (error) => retryUnknown && isOutcomeUnknown(error) ? afterUnknown(current) : Effect.fail(error)
+            ServerError: (error) =>
+              retryUnknown && isOutcomeUnknown(error) ? afterUnknown(current) : Effect.fail(error),
+            ResponseDecodeError: (error) =>
+              retryUnknown && isOutcomeUnknown(error) ? afterUnknown(current) : Effect.fail(error)
           })
         )
       // The request may have been processed: if a newer token was stored meanwhile, use it; otherwise try once more.
       const afterUnknown = (previous: StoredToken) =>
-        Effect.flatMap(readLatest(previous.account), (reread) =>
-          reread.version !== previous.version ? adopt(reread) : attempt(reread, false))
+        Effect.flatMap(
+          readLatest(previous.account),
+          (reread) => reread.version !== previous.version ? adopt(reread) : attempt(reread, false)
+        )
       return attempt(latest, true).pipe(
         Effect.tap((stored) =>
           Effect.all([
@@ -366,8 +384,7 @@ export const make = (
         Effect.catchIf(
           (error): error is Exclude<TokenError, ReauthorizationRequiredError | TokenNotFoundError> =>
             error._tag !== "ReauthorizationRequiredError" && error._tag !== "TokenNotFoundError",
-          (error) =>
-            recordFailure(account, error)
+          (error) => recordFailure(account, error)
         ),
         Metric.trackDuration(refreshDuration),
         Effect.withSpan("TokenManager.refresh", {
@@ -383,6 +400,16 @@ export const make = (
       account: AccountId.AccountId,
       request: RefreshRequest
     ): Effect.Effect<Deferred.Deferred<StoredToken, TokenError>> =>
+      Effect.flatMap(Ref.get(inflight), (running) => {
+        // Joining a refresh in flight allocates nothing: the common case of a storm.
+        const existing = HashMap.get(running, account)
+        return Option.isSome(existing) ? Effect.succeed(existing.value) : startRefresh(account, request)
+      })
+
+    const startRefresh = (
+      account: AccountId.AccountId,
+      request: RefreshRequest
+    ): Effect.Effect<Deferred.Deferred<StoredToken, TokenError>> =>
       Effect.gen(function*() {
         const candidate = yield* Deferred.make<StoredToken, TokenError>()
         const running = yield* Ref.modify(inflight, (map) => {
@@ -392,18 +419,43 @@ export const make = (
             [Option.none<Deferred.Deferred<StoredToken, TokenError>>(), HashMap.set(map, account, candidate)]
         })
         if (Option.isSome(running)) return running.value
-        yield* FiberSet.run(
-          fibers,
-          runRefresh(account, request).pipe(
-            Effect.onExit((exit) =>
-              Ref.update(inflight, HashMap.remove(account)).pipe(Effect.zipRight(Deferred.done(candidate, exit)))
-            )
-          )
-        )
+        // Removes this refresh's entry only (never a later one), so that settling twice is harmless.
+        const settle = (exit: Exit.Exit<StoredToken, TokenError>) =>
+          Ref.update(inflight, (map) =>
+            Option.exists(HashMap.get(map, account), (entry) => entry === candidate) ?
+              HashMap.remove(map, account) :
+              map).pipe(Effect.zipRight(Deferred.done(candidate, exit)))
+        const fiber = yield* FiberSet.run(fibers, runRefresh(account, request).pipe(Effect.onExit(settle)))
+        // Once the manager's scope has closed, the set runs nothing and hands back an interrupted fiber: settle with
+        // its exit, or every caller of the account would wait forever.
+        const exit = yield* fiber.poll
+        if (Option.isSome(exit)) yield* settle(exit.value)
         return candidate
       })
 
+    /**
+     * The hot path: a cached, active entry outside its refresh window is answered with one read of the cache and one
+     * of the clock, without a generator; everything else takes `slowCurrent`.
+     */
+    const currentWith = <A>(
+      account: AccountId.AccountId,
+      f: (stored: StoredToken) => A
+    ): Effect.Effect<A, TokenError> =>
+      Effect.flatMap(Ref.get(cache), (entries) => {
+        const cached = HashMap.get(entries, account)
+        if (Option.isNone(cached) || cached.value.stored.status !== "active") return Effect.map(slowCurrent(account), f)
+        const entry = cached.value
+        return Effect.clockWith((clock) =>
+          clock.unsafeCurrentTimeMillis() < entry.refreshAtMillis ?
+            Effect.succeed(f(entry.stored)) :
+            Effect.map(slowCurrent(account), f)
+        )
+      })
+
     const current = (account: AccountId.AccountId = AccountId.defaultAccount): Effect.Effect<StoredToken, TokenError> =>
+      currentWith(account, identity)
+
+    const slowCurrent = (account: AccountId.AccountId): Effect.Effect<StoredToken, TokenError> =>
       Effect.gen(function*() {
         const cached = HashMap.get(yield* Ref.get(cache), account)
         let entry = Option.isSome(cached) ? cached.value : yield* load(account)
@@ -495,8 +547,8 @@ export const make = (
     }
 
     return TokenManager.of({
-      accessToken: (account) => Effect.map(current(account), (stored) => stored.token.accessToken),
-      token: (account) => Effect.map(current(account), (stored) => stored.token),
+      accessToken: (account = AccountId.defaultAccount) => currentWith(account, toAccessToken),
+      token: (account = AccountId.defaultAccount) => currentWith(account, toToken),
       current,
       authorize,
       refresh,

@@ -247,6 +247,22 @@ export interface LoggedRequest {
 }
 
 /**
+ * A grant (one authorization of an app by an account) as `grants` shows it: the refresh token the fake accepts for
+ * it now (with rotation, the latest one issued), `Redacted` like every credential the fake hands out.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface GrantInfo {
+  /** Opaque and stable for the grant's life; not a credential. */
+  readonly grantId: string
+  readonly clientId: string
+  readonly accountId: string
+  readonly refreshToken: Redacted.Redacted<string>
+  readonly revoked: boolean
+}
+
+/**
  * Counts since the fake started or `resetLog` last ran.
  *
  * @since 0.1.0
@@ -337,6 +353,11 @@ export interface Service {
   readonly clearFaults: Effect.Effect<void>
   readonly requests: Effect.Effect<ReadonlyArray<LoggedRequest>>
   readonly counters: Effect.Effect<Counters>
+  /**
+   * Every grant with its current refresh token, read-only: lets a test compare what an application stored with what
+   * the fake accepts (after rotation, only the newest token of a grant works).
+   */
+  readonly grants: Effect.Effect<ReadonlyArray<GrantInfo>>
   /** Clears the request log and the counters. */
   readonly resetLog: Effect.Effect<void>
 }
@@ -895,6 +916,11 @@ export const make = (options: Options = {}): Effect.Effect<Instance, never, Scop
       clearFaults: Ref.set(faults, noFaults),
       requests: Effect.map(Ref.get(log), Chunk.toReadonlyArray),
       counters: Ref.get(counters),
+      grants: Effect.map(Ref.get(store), (s) =>
+        Store.grantSnapshots(s).map((grant): GrantInfo => ({
+          ...grant,
+          refreshToken: Redacted.make(grant.refreshToken)
+        }))),
       resetLog: Effect.zipRight(Ref.set(log, Chunk.empty()), Ref.set(counters, noCounters))
     }
 

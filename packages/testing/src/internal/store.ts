@@ -351,6 +351,39 @@ export const revokeGrants = (
   return [revoked, { ...store, grants }]
 }
 
+/** A grant as `FakeDropboxSign.grants` shows it: the refresh token that is current for it, never a retired one. */
+export interface GrantSnapshot {
+  readonly grantId: string
+  readonly clientId: string
+  readonly accountId: string
+  readonly refreshToken: string
+  readonly revoked: boolean
+}
+
+/**
+ * Every grant with its current refresh token. Rotation retires the old token as it stores the new one, so each grant
+ * has exactly one token that is not retired.
+ */
+export const grantSnapshots = (store: Store): ReadonlyArray<GrantSnapshot> => {
+  const current = new Map<string, string>()
+  for (const [token, record] of store.refreshTokens) {
+    if (!record.retired) current.set(record.grantId, token)
+  }
+  const snapshots: Array<GrantSnapshot> = []
+  for (const [grantId, grant] of store.grants) {
+    const refreshToken = current.get(grantId)
+    if (refreshToken === undefined) continue
+    snapshots.push({
+      grantId,
+      clientId: grant.clientId,
+      accountId: grant.accountId,
+      refreshToken,
+      revoked: grant.revoked
+    })
+  }
+  return snapshots
+}
+
 /** Ends the life of every access token now; refresh tokens keep working. */
 export const expireAccessTokens = (store: Store, now: number): Store => ({
   ...store,
