@@ -82,12 +82,16 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | OAuthCo
   // `refresh` is a bare flag: kept verbatim in the URL rather than as a `refresh=` parameter.
   const refreshUrl = `${tokenUrl}?refresh`
 
-  const attempt = (operation: Operation, url: string, body: Record<string, unknown>) => {
+  // Built once rather than per request: the method, URL and headers never change, and tagging a metric allocates and
+  // hashes a new key each time (together about a tenth of a request's CPU time in the benchmarks).
+  const endpoints: Record<Operation, Endpoint> = {
+    oauthTokenGenerate: endpoint("oauthTokenGenerate", tokenUrl),
+    oauthTokenRefresh: endpoint("oauthTokenRefresh", refreshUrl)
+  }
+
+  const attempt = ({ counters, request: base }: Endpoint, body: Record<string, unknown>) => {
     const secrets = secretFields.flatMap((key) => typeof body[key] === "string" ? [body[key]] : [])
-    const request = HttpClientRequest.post(url).pipe(
-      HttpClientRequest.acceptJson,
-      HttpClientRequest.bodyUnsafeJson(body)
-    )
+    const request = HttpClientRequest.bodyUnsafeJson(base, body)
     return client.execute(request).pipe(
       Effect.catchTags({
         RequestError: (error) => Effect.fail(transport.fromRequestError(error)),
@@ -96,10 +100,10 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | OAuthCo
       Effect.flatMap((response) => handleTokenResponse(response, secrets)),
       Effect.timeoutFail({ duration: config.requestTimeout, onTimeout: transport.timedOut }),
       // With fetch, a redirect would be followed with the body: ask for it to be handed back instead.
-      Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" }),
+      Effect.provideService(FetchHttpClient.RequestInit, manualRedirect),
       Effect.tapBoth({
-        onFailure: (error) => Metric.increment(requestsTotal.pipe(tagged(operation, error._tag))),
-        onSuccess: () => Metric.increment(requestsTotal.pipe(tagged(operation, "ok")))
+        onFailure: (error) => Metric.increment(counters[error._tag]),
+        onSuccess: () => Metric.increment(counters.ok)
       })
     )
   }
@@ -110,11 +114,11 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | OAuthCo
     body: Record<string, unknown>,
     attributes: Record<string, unknown>
   ) =>
-    RetryPolicy.retry(attempt(operation, url, body), {
+    RetryPolicy.retry(attempt(endpoints[operation], body), {
       schedule: config.retrySchedule,
       maxRateLimitWait: config.maxRateLimitWait
     }).pipe(
-      Metric.trackDuration(requestDuration.pipe(Metric.tagged("operation", operation))),
+      Metric.trackDuration(endpoints[operation].duration),
       Effect.tapError((error) =>
         Effect.logDebug("Dropbox Sign token request failed").pipe(
           Effect.annotateLogs({ operation, error: error._tag, message: error.message })
@@ -149,8 +153,31 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | OAuthCo
   })
 })
 
-const tagged = (operation: Operation, outcome: string) => <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) =>
-  metric.pipe(Metric.tagged("operation", operation), Metric.tagged("outcome", outcome))
+/** What each attempt at one operation shares: its request without a body, and its tagged metrics. */
+interface Endpoint {
+  readonly request: HttpClientRequest.HttpClientRequest
+  readonly counters: Record<OAuthError["_tag"] | "ok", Metric.Metric.Counter<number>>
+  readonly duration: typeof requestDuration
+}
+
+const endpoint = (operation: Operation, url: string): Endpoint => {
+  const counter = (outcome: OAuthError["_tag"] | "ok") =>
+    requestsTotal.pipe(Metric.tagged("operation", operation), Metric.tagged("outcome", outcome))
+  return {
+    request: HttpClientRequest.post(url).pipe(HttpClientRequest.acceptJson),
+    counters: {
+      ok: counter("ok"),
+      OAuthApiError: counter("OAuthApiError"),
+      RateLimitedError: counter("RateLimitedError"),
+      ServerError: counter("ServerError"),
+      TransportError: counter("TransportError"),
+      ResponseDecodeError: counter("ResponseDecodeError")
+    },
+    duration: requestDuration.pipe(Metric.tagged("operation", operation))
+  }
+}
+
+const manualRedirect: RequestInit = { redirect: "manual" }
 
 /**
  * @since 0.1.0

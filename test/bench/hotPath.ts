@@ -1,0 +1,126 @@
+/**
+ * 2. Hot path: reading a valid, cached access token. Ours is `yield* manager.accessToken()` in an Effect loop;
+ * google-auth-library's `OAuth2Client.getAccessToken()` with credentials valid for a day; simple-oauth2's
+ * `AccessToken.expired()` check plus a read of the token. A reference row, "floor: yield* Effect.sync", reads a
+ * constant through one `Effect.sync` per operation in the same loop: the least any Effect-returning API can cost.
+ */
+import { AccountId, TokenManager, TokenStore } from "@dropbox-sign-effect/oauth"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Context, Effect, Layer, Redacted } from "effect"
+import { OAuth2Client } from "google-auth-library"
+import { AuthorizationCode } from "simple-oauth2"
+
+import type { FakeServer } from "./control.js"
+import { type Candidate, interleave, median, timed } from "./measure.js"
+import { defaultCredentials, grant, managerLayer } from "./setup.js"
+
+export const candidates = ["ours", "google-auth-library", "simple-oauth2", "floor: yield* Effect.sync"] as const
+export type HotPathCandidate = typeof candidates[number]
+
+export interface Options {
+  readonly rounds: number
+  readonly operations: number
+}
+
+export type Results = Record<HotPathCandidate, { readonly opsPerSecond: number; readonly rounds: number }> & {
+  /** Token requests the fake received while the loops ran: 0, or some candidate was not reading a cached token. */
+  readonly tokenRequestsDuringRun: number
+}
+
+const day = 24 * 60 * 60 * 1000
+
+/** A manager over the memory store, authorized for the default account. */
+export const authorizedManager = (server: FakeServer) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(
+      managerLayer(server.url).pipe(Layer.provide(TokenStore.layerMemory), Layer.provide(NodeHttpClient.layerUndici))
+    )
+    const manager = Context.get(context, TokenManager.TokenManager)
+    const code = yield* server.issueCode({ state: "hot" })
+    yield* Effect.orDie(manager.authorize(AccountId.defaultAccount, { code: Redacted.make(code), state: "hot" }, "hot"))
+    return manager
+  })
+
+export const run = (server: FakeServer, options: Options) =>
+  Effect.gen(function*() {
+    const n = options.operations
+    const manager = yield* authorizedManager(server)
+    const tokens = yield* grant(server)
+
+    const google = new OAuth2Client({
+      clientId: defaultCredentials.clientId,
+      clientSecret: defaultCredentials.clientSecret,
+      endpoints: { oauth2TokenUrl: `${server.url}/oauth/token?refresh` }
+    })
+    google.setCredentials({
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      token_type: "Bearer",
+      expiry_date: Date.now() + day
+    })
+
+    const simple = new AuthorizationCode({
+      client: { id: defaultCredentials.clientId, secret: defaultCredentials.clientSecret },
+      auth: { tokenHost: server.url, tokenPath: "/oauth/token" }
+    })
+    const simpleToken = simple.createToken({
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      token_type: "Bearer",
+      expires_in: day / 1000
+    })
+
+    // Every loop reads the token's characters' count, so that no engine can drop the read.
+    let sink = 0
+    const ours = timed(
+      n,
+      Effect.gen(function*() {
+        for (let i = 0; i < n; i++) sink += Redacted.value(yield* manager.accessToken()).length
+      }).pipe(Effect.orDie)
+    )
+    const googleLoop = timed(
+      n,
+      Effect.promise(async () => {
+        for (let i = 0; i < n; i++) sink += (await google.getAccessToken()).token?.length ?? 0
+      })
+    )
+    const simpleLoop = timed(
+      n,
+      Effect.sync(() => {
+        for (let i = 0; i < n; i++) {
+          if (simpleToken.expired()) throw new Error("simple-oauth2: token unexpectedly expired")
+          sink += String(simpleToken.token.access_token).length
+        }
+      })
+    )
+
+    const constant = tokens.access_token
+    const floor = timed(
+      n,
+      Effect.gen(function*() {
+        for (let i = 0; i < n; i++) sink += (yield* Effect.sync(() => constant)).length
+      })
+    )
+
+    const list: ReadonlyArray<Candidate<never, never> & { readonly name: HotPathCandidate }> = [
+      { name: "ours", run: ours },
+      { name: "google-auth-library", run: googleLoop },
+      { name: "simple-oauth2", run: simpleLoop },
+      { name: "floor: yield* Effect.sync", run: floor }
+    ]
+    const before = yield* server.counters
+    const byName = yield* interleave(list, options.rounds)
+    const after = yield* server.counters
+    if (sink === 0) return yield* Effect.dieMessage("no token was read")
+    const result = (name: HotPathCandidate) => ({
+      opsPerSecond: median(byName[name].map((s) => s.rate)),
+      rounds: byName[name].length
+    })
+    return {
+      ours: result("ours"),
+      "google-auth-library": result("google-auth-library"),
+      "simple-oauth2": result("simple-oauth2"),
+      "floor: yield* Effect.sync": result("floor: yield* Effect.sync"),
+      tokenRequestsDuringRun: after.requests - before.requests
+    } satisfies Results
+  })
