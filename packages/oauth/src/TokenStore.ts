@@ -319,3 +319,18 @@ export const decodeEntry = (
   options?: EncodingOptions | undefined
 ): Effect.Effect<StoredToken, TokenStoreError> =>
   internalEncoding.decode(stored, options?.cipher ?? TokenCipher.plaintext, account)
+
+/**
+ * A lock per account within this process (one single-permit semaphore per key, created on first use): for store
+ * implementations, whose compare-and-set or refresh lock must at least serialize the fibers of one process.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export type KeyedLocks = internalLocks.KeyedLocks
+
+/**
+ * @since 0.1.0
+ * @category utils
+ */
+export const makeKeyedLocks: Effect.Effect<KeyedLocks> = internalLocks.make

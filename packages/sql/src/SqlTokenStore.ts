@@ -11,7 +11,6 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type { Statement } from "@effect/sql/Statement"
 import { Array as Arr, Cause, Duration, Effect, Exit, FiberRef, Layer, Option, Ref, Schema } from "effect"
 
-import * as internalLocks from "./internal/locks.js"
 import * as internalErrors from "./internal/sqlErrors.js"
 import * as internalNames from "./internal/tableNames.js"
 import * as SqlTokenStoreMigrations from "./SqlTokenStoreMigrations.js"
@@ -140,7 +139,9 @@ export const make = (
     const now = sql.literal(
       dialect === "postgresql" ? "statement_timestamp()" : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
     )
-    const locks = yield* internalLocks.make
+    // Fibers of one process queue here first, so that a process holds at most one database connection per account
+    // for its refresh lock.
+    const locks = yield* TokenStore.makeKeyedLocks
     const currentLease = yield* Effect.sync(() => FiberRef.unsafeMake(Option.none<Lease>()))
 
     const onConnection = <A>(connection: Connection, statement: Effect.Effect<A, SqlError>) =>
