@@ -4,8 +4,9 @@
  *
  * @since 0.1.0
  */
+import type { HttpClientResponse } from "@effect/platform"
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Inspectable, Layer, Predicate } from "effect"
 
 import * as AccountId from "./AccountId.js"
 import { OAuthConfig } from "./OAuthConfig.js"
@@ -39,6 +40,46 @@ export class DropboxSignHttpClient
 {}
 
 /**
+ * The response as the caller sees it: its `request` is the caller's, without the `Authorization` header this client
+ * added, so that printing a response (`JSON.stringify`, `util.inspect`, an error reporter) never shows the bearer
+ * token. Everything else is the platform's response, reached through the prototype.
+ */
+const withCallerRequest = (
+  response: HttpClientResponse.HttpClientResponse,
+  request: HttpClientRequest.HttpClientRequest
+): HttpClientResponse.HttpClientResponse => {
+  const toJSON = () => {
+    const json = response.toJSON()
+    return Predicate.isRecord(json) ? { ...json, request: request.toJSON() } : json
+  }
+  return Object.create(response, {
+    request: { value: request, enumerable: true },
+    toJSON: { value: toJSON },
+    toString: { value: () => Inspectable.format(toJSON()) },
+    [Inspectable.NodeInspectSymbol]: { value: toJSON }
+  })
+}
+
+/** The platform's errors carry the request that was sent; give them the caller's, without the bearer token. */
+const withoutCredentials =
+  (request: HttpClientRequest.HttpClientRequest) =>
+  (error: HttpClientError.HttpClientError): HttpClientError.HttpClientError =>
+    error._tag === "RequestError" ?
+      new HttpClientError.RequestError({
+        request,
+        reason: error.reason,
+        cause: error.cause,
+        ...(error.description === undefined ? {} : { description: error.description })
+      }) :
+      new HttpClientError.ResponseError({
+        request,
+        response: withCallerRequest(error.response, request),
+        reason: error.reason,
+        cause: error.cause,
+        ...(error.description === undefined ? {} : { description: error.description })
+      })
+
+/**
  * @since 0.1.0
  * @category constructors
  */
@@ -50,8 +91,12 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | TokenMa
       HttpClient.mapRequest(HttpClientRequest.prependUrl(config.apiUrl))
     )
 
+    const shown = HttpClientRequest.prependUrl(config.apiUrl)
     const send = (request: HttpClientRequest.HttpClientRequest, stored: StoredToken) =>
-      base.execute(HttpClientRequest.bearerToken(request, stored.token.accessToken))
+      base.execute(HttpClientRequest.bearerToken(request, stored.token.accessToken)).pipe(
+        Effect.map((response) => withCallerRequest(response, shown(request))),
+        Effect.mapError(withoutCredentials(shown(request)))
+      )
 
     const forAccount = (account: AccountId.AccountId = AccountId.defaultAccount): AccountClient =>
       HttpClient.makeWith(
