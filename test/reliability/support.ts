@@ -4,61 +4,34 @@
  * outcome-unknown failure, and a stored refresh token that the fake still accepts unless the account is marked for
  * re-authorization for a documented reason.
  */
-import type { OAuthApi, OAuthClient, OAuthToken, TokenError } from "@dropbox-sign-effect/oauth"
-import { AccountId, OAuthConfig, OAuthState, TokenManager, TokenStore } from "@dropbox-sign-effect/oauth"
+import type { OAuthConfig, TokenError, TokenManager, TokenStore } from "@dropbox-sign-effect/oauth"
+import { AccountId } from "@dropbox-sign-effect/oauth"
 import { FakeDropboxSign } from "@dropbox-sign-effect/testing"
-import type { HttpClient } from "@effect/platform"
-import type { ConfigError, Exit } from "effect"
-import { Cause, Clock, Effect, FastCheck as fc, Layer, Option, Predicate, Redacted, Runtime } from "effect"
+import type { Exit } from "effect"
+import { Cause, Clock, Effect, FastCheck as fc, Option, Predicate, Redacted, Runtime } from "effect"
+
+import * as Harness from "../lifecycle/harness.js"
 
 /** Every scenario runs against a fake that rotates refresh tokens: the case where losing one is possible at all. */
 export const fakeOptions: FakeDropboxSign.Options = { defaultApp: { rotateRefreshTokens: true } }
 
 /** The manager's configuration: the fake's credentials, the default timeout (10 s) and retry policy, no jitter. */
-export const config = (options: Partial<OAuthConfig.Options> = {}) =>
-  OAuthConfig.layer({
-    clientId: FakeDropboxSign.defaultApp.clientId,
-    clientSecret: FakeDropboxSign.defaultApp.clientSecret,
-    // Deterministic refresh window: 5 minutes before expiry of a one-hour token (10%, capped at 5 minutes).
-    refreshWindow: { jitter: 0 },
-    ...options
-  })
-
-type ManagerServices = TokenManager.TokenManager | OAuthClient.OAuthClient | OAuthApi.OAuthApi | OAuthConfig.OAuthConfig
+export const config = Harness.config
 
 /** A manager (background refresher off unless asked for) over the `TokenStore` and `HttpClient` in context. */
 export const managerLayer = (
   options: TokenManager.Options = {},
   configOptions: Partial<OAuthConfig.Options> = {}
-): Layer.Layer<ManagerServices, ConfigError.ConfigError, TokenStore.TokenStore | HttpClient.HttpClient> =>
-  TokenManager.layerWithClient({ backgroundRefresh: false, ...options }).pipe(
-    Layer.provideMerge(config(configOptions))
-  )
+): ReturnType<typeof Harness.managerLayer> => Harness.managerLayer({ manager: options, config: configOptions })
 
 /** A manager over a memory store and a rotating in-memory fake. */
-export const memoryLayer = (options: TokenManager.Options = {}) =>
-  managerLayer(options).pipe(
-    Layer.provideMerge(TokenStore.layerMemory),
-    Layer.provideMerge(FakeDropboxSign.layerClientWith(fakeOptions))
-  )
+export const memoryLayer = (options: TokenManager.Options = {}): ReturnType<typeof Harness.layer> =>
+  Harness.layer({ manager: options, fake: fakeOptions })
 
 export const account = AccountId.defaultAccount
 
-/** Authorizes `account` as the consent step would, skipping the browser. */
-export const connect = (
-  who: AccountId.AccountId = account
-): Effect.Effect<
-  OAuthToken.OAuthToken,
-  TokenError.TokenError | Cause.NoSuchElementException,
-  FakeDropboxSign.FakeDropboxSign | TokenManager.TokenManager
-> =>
-  Effect.gen(function*() {
-    const fake = yield* FakeDropboxSign.FakeDropboxSign
-    const manager = yield* TokenManager.TokenManager
-    const state = yield* OAuthState.make
-    const code = yield* fake.issueCode({ state })
-    return yield* manager.authorize(who, { code, state }, state)
-  })
+/** Authorizes an account as the consent step would, skipping the browser. */
+export { connect } from "../lifecycle/harness.js"
 
 /** What an effect did, measured on the `Clock` inside its own fiber (so the step size of the driver does not count). */
 export interface Timed<A, E> {

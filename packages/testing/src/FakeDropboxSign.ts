@@ -95,7 +95,7 @@ export type Consent = "allow" | "deny"
 export interface AppOptions {
   readonly clientId?: string | undefined
   readonly clientSecret?: string | Redacted.Redacted<string> | undefined
-  /** Where `/oauth/authorize` redirects to; any query it has is kept. */
+  /** Where `/oauth/authorize` redirects to; a query it has is kept. */
   readonly callbackUrl?: string | undefined
   readonly accessTokenTtl?: Duration.DurationInput | undefined
   /** Refresh tokens never expire unless this is set. */
@@ -130,7 +130,7 @@ export interface FakeApp {
 }
 
 /**
- * Options for `updateApp`: any option but the client id.
+ * Options for `updateApp`: every option but the client id.
  *
  * @since 0.1.0
  * @category models
@@ -240,7 +240,7 @@ export interface LoggedRequest {
   /** Parsed body fields (JSON, form or multipart), credentials redacted; empty when the body was malformed. */
   readonly body: Readonly<Record<string, unknown>>
   readonly malformedBody: boolean
-  /** The fault this request consumed, if any. */
+  /** The fault this request consumed, or `undefined`. */
   readonly fault: Fault["_tag"] | undefined
   /** `Clock` time in epoch milliseconds. */
   readonly receivedAt: number
@@ -319,7 +319,7 @@ export interface Options {
  * @category models
  */
 export interface Service {
-  /** Registers an app, replacing any app with the same client id. */
+  /** Registers an app, replacing an app with the same client id. */
   readonly registerApp: (options?: AppOptions) => Effect.Effect<FakeApp>
   /** Changes a registered app, e.g. toggles rotation or the error shape. */
   readonly updateApp: (clientId: string, options: AppUpdate) => Effect.Effect<FakeApp, Cause.NoSuchElementException>
