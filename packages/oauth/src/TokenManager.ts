@@ -455,21 +455,14 @@ export const make = (
     const current = (account: AccountId.AccountId = AccountId.defaultAccount): Effect.Effect<StoredToken, TokenError> =>
       currentWith(account, identity)
 
-    /**
-     * The cached entry, or the stored one. A cached mark for re-authorization is read again: another process may
-     * have re-authorized the account since.
-     */
-    const entryOf = (account: AccountId.AccountId): Effect.Effect<Entry, TokenError> =>
-      Effect.flatMap(Ref.get(cache), (entries) => {
-        const cached = HashMap.get(entries, account)
-        return Option.isSome(cached) && cached.value.stored.status === "active" ?
-          Effect.succeed(cached.value) :
-          load(account)
-      })
-
     const slowCurrent = (account: AccountId.AccountId): Effect.Effect<StoredToken, TokenError> =>
       Effect.gen(function*() {
-        const entry = yield* entryOf(account)
+        const cached = HashMap.get(yield* Ref.get(cache), account)
+        let entry = Option.isSome(cached) ? cached.value : yield* load(account)
+        if (entry.stored.status === "reauthorization_required" && Option.isSome(cached)) {
+          // Another process (or a restart of the authorize flow elsewhere) may have re-authorized the account.
+          entry = yield* load(account)
+        }
         const stored = entry.stored
         if (stored.status === "reauthorization_required") return yield* Effect.fail(reauthorizationRequired(stored))
         const now = yield* Clock.currentTimeMillis
@@ -491,7 +484,8 @@ export const make = (
 
     const refresh = (account: AccountId.AccountId = AccountId.defaultAccount) =>
       Effect.gen(function*() {
-        const entry = yield* entryOf(account)
+        const cached = HashMap.get(yield* Ref.get(cache), account)
+        const entry = Option.isSome(cached) ? cached.value : yield* load(account)
         if (entry.stored.status === "reauthorization_required") {
           return yield* Effect.fail(reauthorizationRequired(entry.stored))
         }
