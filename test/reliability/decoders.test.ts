@@ -2,7 +2,7 @@
  * Decoder fuzzing: fast-check feeds arbitrary JSON, arbitrary bytes (invalid UTF-8 included) and arbitrary header
  * values to every response decoder and header parser — through `OAuthApi` over a scripted `HttpClient` (the internal
  * parsers are not importable across projects, and going through the service checks what callers actually get) — and
- * arbitrary strings and URLs to `OAuthState.parseCallback`, plus stored entries to `TokenStore.decodeEntry`. Nothing
+ * arbitrary strings and URLs to `OAuthState.parseCallback`, plus stored entries to `TokenStoreKit.decodeEntry`. Nothing
  * throws or dies: every input decodes, or fails with the documented typed error. Where the outcome is computable from
  * the input (a structured body, a numeric header), the property checks the exact outcome too.
  */
@@ -15,7 +15,7 @@ import {
   OAuthSchema,
   OAuthState,
   TokenCipher,
-  TokenStore
+  TokenStoreKit
 } from "@dropbox-sign-effect/oauth"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
@@ -237,8 +237,8 @@ describe("decoders: from token response to stored token", () => {
           const client = yield* OAuthClient.OAuthClient
           const token = yield* client.refresh(Redacted.make(refreshToken))
           const entry = { account, token, version: 1, status: "active" as const, updatedAt: token.issuedAt }
-          const encoded = yield* TokenStore.encodeEntry(entry)
-          return yield* TokenStore.decodeEntry(account, encoded)
+          const encoded = yield* TokenStoreKit.encodeEntry(entry)
+          return yield* TokenStoreKit.decodeEntry(account, encoded)
         }).pipe(Effect.provide(clientLayer({ status: 200, body })))
       )
       expect(Support.outcomeTag(exit)).toBe("Ok")
@@ -439,7 +439,7 @@ describe("decoders: stored token entries", () => {
   }, ({ encrypted, text }) =>
     Effect.gen(function*() {
       const cipher = encrypted ? yield* Effect.orDie(TokenCipher.make(key)) : TokenCipher.plaintext
-      const exit = yield* Effect.exit(TokenStore.decodeEntry(account, text, { cipher }))
+      const exit = yield* Effect.exit(TokenStoreKit.decodeEntry(account, text, { cipher }))
       const tag = Support.outcomeTag(exit)
       expect(tag === "Ok" || tag === "TokenStoreError").toBe(true)
     }))

@@ -18,7 +18,8 @@ import {
   OAuthToken,
   TokenCipher,
   TokenManager,
-  TokenStore
+  TokenStore,
+  TokenStoreKit
 } from "@dropbox-sign-effect/oauth"
 import { FakeDropboxSign, SecretCanary, TestTime } from "@dropbox-sign-effect/testing"
 import {
@@ -503,7 +504,7 @@ describe("security: the state of the authorization callback", () => {
 
 /** A token whose secrets are recognisable canaries, issued now. */
 const canaryToken = (tag: string) =>
-  Effect.map(OAuthToken.now, (now) =>
+  Effect.map(DateTime.now, (now) =>
     new OAuthToken.OAuthToken({
       accessToken: Redacted.make(`CANARY-access-${tag}-00f1e2d3c4b5`),
       refreshToken: Redacted.make(`CANARY-refresh-${tag}-a9b8c7d6e5f4`),
@@ -608,7 +609,7 @@ describe("security: token stores at rest", () => {
       const middle = Math.floor((TokenCipher.prefix.length + original.length) / 2)
       const flip = (text: string, at: number) =>
         `${text.slice(0, at)}${text[at] === "A" ? "B" : "A"}${text.slice(at + 1)}`
-      const plain = yield* TokenStore.encodeEntry(Option.getOrThrow(yield* store.get(carol)))
+      const plain = yield* TokenStoreKit.encodeEntry(Option.getOrThrow(yield* store.get(carol)))
       const variants = {
         "a flipped character in the IV": flip(original, TokenCipher.prefix.length + 2),
         "a flipped character in the ciphertext": flip(original, middle),

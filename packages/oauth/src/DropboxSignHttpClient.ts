@@ -9,6 +9,7 @@ import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform
 import { Context, Effect, Inspectable, Layer, Predicate } from "effect"
 
 import * as AccountId from "./AccountId.js"
+import { versionedAccess } from "./internal/tokenManager.js"
 import { OAuthConfig } from "./OAuthConfig.js"
 import type { TokenError } from "./TokenError.js"
 import { TokenManager } from "./TokenManager.js"
@@ -86,7 +87,7 @@ const withoutCredentials =
 export const make: Effect.Effect<Service, never, HttpClient.HttpClient | TokenManager | OAuthConfig> = Effect.gen(
   function*() {
     const config = yield* OAuthConfig
-    const manager = yield* TokenManager
+    const manager = versionedAccess(yield* TokenManager)
     const base = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest(HttpClientRequest.prependUrl(config.apiUrl))
     )

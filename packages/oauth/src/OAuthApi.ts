@@ -5,12 +5,11 @@
  * @since 0.1.0
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import type { ConfigError } from "effect"
 import { Context, Effect, Layer, Metric, Schema } from "effect"
 
 import { handleTokenResponse } from "./internal/tokenResponse.js"
 import * as transport from "./internal/transport.js"
-import { layerConfig as configFromEnvironment, OAuthConfig } from "./OAuthConfig.js"
+import { OAuthConfig } from "./OAuthConfig.js"
 import type { OAuthError } from "./OAuthError.js"
 import { TransportError } from "./OAuthError.js"
 import { OAuthTokenGenerateRequest, OAuthTokenRefreshRequest, type OAuthTokenResponse } from "./OAuthSchema.js"
@@ -184,14 +183,3 @@ const manualRedirect: RequestInit = { redirect: "manual" }
  * @category layers
  */
 export const layer: Layer.Layer<OAuthApi, never, HttpClient.HttpClient | OAuthConfig> = Layer.effect(OAuthApi, make)
-
-/**
- * `layer` with its configuration read from the environment (`OAuthConfig.layerConfig`).
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerConfig: Layer.Layer<OAuthApi, ConfigError.ConfigError, HttpClient.HttpClient> = Layer.provide(
-  layer,
-  configFromEnvironment
-)

@@ -5,11 +5,10 @@
  * @since 0.1.0
  */
 import type { HttpClient } from "@effect/platform"
-import type { ConfigError } from "effect"
-import { Context, Effect, Layer, Option, Redacted } from "effect"
+import { Context, DateTime, Effect, Layer, Option, Redacted } from "effect"
 
 import { layer as apiLayer, OAuthApi } from "./OAuthApi.js"
-import { layerConfig as configFromEnvironment, OAuthConfig } from "./OAuthConfig.js"
+import { OAuthConfig } from "./OAuthConfig.js"
 import type { OAuthError } from "./OAuthError.js"
 import { ResponseDecodeError } from "./OAuthError.js"
 import { OAuthTokenGenerateRequest, OAuthTokenRefreshRequest, type OAuthTokenResponse } from "./OAuthSchema.js"
@@ -53,7 +52,7 @@ const missingRefreshToken = (response: OAuthTokenResponse) =>
   })
 
 const toToken = (response: OAuthTokenResponse, previous?: Redacted.Redacted<string>) =>
-  Effect.flatMap(OAuthToken.now, (now) =>
+  Effect.flatMap(DateTime.now, (now) =>
     Option.match(OAuthToken.fromResponse(response, now, previous), {
       onNone: () => Effect.fail(missingRefreshToken(response)),
       onSome: Effect.succeed
@@ -111,15 +110,3 @@ export const layer: Layer.Layer<OAuthClient, never, OAuthApi | OAuthConfig> = La
  */
 export const layerWithApi: Layer.Layer<OAuthClient | OAuthApi, never, HttpClient.HttpClient | OAuthConfig> = Layer
   .provideMerge(layer, apiLayer)
-
-/**
- * `layerWithApi` configured from the environment.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerConfig: Layer.Layer<
-  OAuthClient | OAuthApi | OAuthConfig,
-  ConfigError.ConfigError,
-  HttpClient.HttpClient
-> = Layer.provideMerge(layerWithApi, configFromEnvironment)

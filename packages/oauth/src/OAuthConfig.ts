@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import type { Redacted } from "effect"
-import { Config, ConfigError, ConfigProvider, Context, Duration, Effect, Either, Layer, Schedule } from "effect"
+import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Schedule } from "effect"
 
 import { validateBaseUrl } from "./internal/baseUrl.js"
 import type { OAuthError } from "./OAuthError.js"
@@ -95,7 +95,7 @@ export const defaultApiUrl = "https://api.hellosign.com/v3"
 export const defaultRefreshWindow: RefreshWindow = { ratio: 0.1, max: Duration.minutes(5), jitter: 0.2 }
 
 /**
- * Environment variable names read by `layerConfig` and `layerFromEnv`.
+ * Environment variable names read by `fromEnv`.
  *
  * @since 0.1.0
  * @category constants
@@ -165,54 +165,45 @@ export const layer = (options: Options): Layer.Layer<OAuthConfig, ConfigError.Co
   Layer.effect(OAuthConfig, make(options))
 
 /**
- * The options read from the `DROPBOX_SIGN_*` names in `env`. A missing client id or secret fails with a
- * `ConfigError` naming the variable.
+ * The options read from the documented environment names (`env`), one `Config` per option: pass it to `layerConfig`
+ * as it is, or spread it and replace some entries (`{ ...OAuthConfig.fromEnv, requestTimeout: Config.succeed("5
+ * seconds") }`). A missing client id or secret fails with a `ConfigError` naming the variable.
  *
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<Options> = Config.all({
+export const fromEnv = {
   clientId: Config.nonEmptyString(env.clientId),
   clientSecret: Config.redacted(env.clientSecret),
   oauthUrl: Config.string(env.oauthUrl).pipe(Config.withDefault(defaultOAuthUrl)),
   apiUrl: Config.string(env.apiUrl).pipe(Config.withDefault(defaultApiUrl)),
   requestTimeout: Config.duration(env.requestTimeout).pipe(Config.withDefault(Duration.seconds(10))),
   sendClientCredentialsOnRefresh: Config.boolean(env.sendClientCredentialsOnRefresh).pipe(Config.withDefault(true))
-})
+} satisfies Config.Config.Wrap<Options>
 
 /**
- * Reads `config` from the current `ConfigProvider` (the environment unless the application set another), and lets
- * code override anything but the credentials.
+ * The configuration from a `ConfigProvider` (the environment unless the application set another): `config` defaults
+ * to `fromEnv`, the documented `DROPBOX_SIGN_*` names. Provides what `layer` provides.
  *
  * @since 0.1.0
  * @category layers
- */
-export const layerConfig: Layer.Layer<OAuthConfig, ConfigError.ConfigError> = Layer.effect(
-  OAuthConfig,
-  Effect.flatMap(config, make)
-)
-
-/**
- * Like `layerConfig` with custom options merged over what the environment gives.
+ * @example
+ * ```ts
+ * import { OAuthConfig } from "@dropbox-sign-effect/oauth"
+ * import { Config } from "effect"
  *
- * @since 0.1.0
- * @category layers
+ * // The environment's names, with a shorter timeout and the secret from another variable.
+ * const ConfigLive = OAuthConfig.layerConfig({
+ *   ...OAuthConfig.fromEnv,
+ *   clientSecret: Config.redacted("MY_APP_DROPBOX_SIGN_SECRET"),
+ *   requestTimeout: Config.succeed("5 seconds")
+ * })
+ * ```
  */
-export const layerConfigWith = (
-  overrides: Omit<Partial<Options>, "clientId" | "clientSecret">
+export const layerConfig = (
+  config: Config.Config.Wrap<Options> = fromEnv
 ): Layer.Layer<OAuthConfig, ConfigError.ConfigError> =>
-  Layer.effect(OAuthConfig, Effect.flatMap(config, (options) => make({ ...options, ...overrides })))
-
-/**
- * Reads `config` from `process.env` whatever `ConfigProvider` is current.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerFromEnv: Layer.Layer<OAuthConfig, ConfigError.ConfigError> = Layer.effect(
-  OAuthConfig,
-  Effect.flatMap(config, make).pipe(Effect.withConfigProvider(ConfigProvider.fromEnv()))
-)
+  Layer.effect(OAuthConfig, Effect.flatMap(Config.unwrap(config), make))
 
 /**
  * A schedule that never retries: for callers who own their retry policy.

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, DateTime, Duration, Effect, Option, Redacted, Schema } from "effect"
+import { DateTime, Duration, Option, Redacted, Schema } from "effect"
 
 import type { OAuthTokenResponse } from "./OAuthSchema.js"
 
@@ -20,17 +20,29 @@ export class OAuthToken extends Schema.Class<OAuthToken>("OAuthToken")({
   issuedAt: Schema.DateTimeUtc,
   expiresAt: Schema.DateTimeUtc
 }) {
-  /** The token's whole lifetime, as issued. */
+  /**
+   * The token's whole lifetime, as issued.
+   *
+   * @since 0.1.0
+   */
   get lifetime(): Duration.Duration {
     return Duration.millis(Math.max(0, DateTime.distance(this.issuedAt, this.expiresAt)))
   }
 
-  /** Time left at `now`; zero once expired. */
+  /**
+   * Time left at `now`; zero once expired.
+   *
+   * @since 0.1.0
+   */
   remaining(now: DateTime.Utc): Duration.Duration {
     return Duration.millis(Math.max(0, DateTime.distance(now, this.expiresAt)))
   }
 
-  /** Whether the access token can no longer be used at `now`. */
+  /**
+   * Whether the access token can no longer be used at `now`.
+   *
+   * @since 0.1.0
+   */
   isExpired(now: DateTime.Utc): boolean {
     return !DateTime.lessThan(now, this.expiresAt)
   }
@@ -68,31 +80,6 @@ export const fromResponse = (
     })
   )
 }
-
-/**
- * The current instant from `Clock`, as `DateTime.Utc`, so that `TestClock` drives every expiry.
- *
- * @since 0.1.0
- * @category utils
- */
-export const now: Effect.Effect<DateTime.Utc> = Effect.map(
-  Clock.currentTimeMillis,
-  (millis) => DateTime.unsafeMake(millis)
-)
-
-/**
- * The token as JSON-ready data, secrets included: for stores only.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const encode = Schema.encodeSync(OAuthToken)
-
-/**
- * @since 0.1.0
- * @category encoding
- */
-export const decode = Schema.decodeUnknown(OAuthToken)
 
 /**
  * Whether two tokens carry the same secrets (compared without exposing them anywhere).

@@ -5,6 +5,7 @@
  */
 import { Schema } from "effect"
 
+import { AccountId } from "./AccountId.js"
 import type { OAuthError } from "./OAuthError.js"
 
 /**
@@ -16,7 +17,7 @@ import type { OAuthError } from "./OAuthError.js"
 export class ReauthorizationRequiredError extends Schema.TaggedError<ReauthorizationRequiredError>(
   "@dropbox-sign-effect/oauth/ReauthorizationRequiredError"
 )("ReauthorizationRequiredError", {
-  account: Schema.String,
+  account: AccountId,
   reason: Schema.String
 }) {
   override get message(): string {
@@ -33,7 +34,7 @@ export class ReauthorizationRequiredError extends Schema.TaggedError<Reauthoriza
 export class TokenNotFoundError
   extends Schema.TaggedError<TokenNotFoundError>("@dropbox-sign-effect/oauth/TokenNotFoundError")(
     "TokenNotFoundError",
-    { account: Schema.String }
+    { account: AccountId }
   )
 {
   override get message(): string {
@@ -104,7 +105,7 @@ export class InvalidCallbackError
  */
 export class StaleTokenError
   extends Schema.TaggedError<StaleTokenError>("@dropbox-sign-effect/oauth/StaleTokenError")("StaleTokenError", {
-    account: Schema.String,
+    account: AccountId,
     expectedVersion: Schema.NullOr(Schema.Number),
     actualVersion: Schema.NullOr(Schema.Number)
   })
@@ -115,6 +116,35 @@ export class StaleTokenError
 }
 
 /**
+ * What a store was doing when it failed: opening or configuring itself, one of its operations (`get`, `set`,
+ * `delete`, `list`, `lock`), migrating its schema, or turning an entry into stored text and back (`encode`, `decode`,
+ * `encrypt`, `decrypt`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const StoreOperation = Schema.Literal(
+  "open",
+  "configure",
+  "migrate",
+  "get",
+  "set",
+  "delete",
+  "list",
+  "lock",
+  "encode",
+  "decode",
+  "encrypt",
+  "decrypt"
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type StoreOperation = typeof StoreOperation.Type
+
+/**
  * The token store failed: unreachable, corrupt entry, unknown format, failed decryption, lock timeout.
  *
  * @since 0.1.0
@@ -122,8 +152,8 @@ export class StaleTokenError
  */
 export class TokenStoreError
   extends Schema.TaggedError<TokenStoreError>("@dropbox-sign-effect/oauth/TokenStoreError")("TokenStoreError", {
-    operation: Schema.String,
-    account: Schema.optional(Schema.String),
+    operation: StoreOperation,
+    account: Schema.optional(AccountId),
     reason: Schema.String
   })
 {

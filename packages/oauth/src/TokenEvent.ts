@@ -10,19 +10,29 @@ import { Data } from "effect"
 import type { AccountId } from "./AccountId.js"
 
 /**
+ * Where a refreshed token came from: `"exchange"`, this manager traded the refresh token with Dropbox Sign;
+ * `"store"`, another writer (usually another process) had already stored a newer token, which this manager adopted
+ * instead of refreshing again.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RefreshSource = "exchange" | "store"
+
+/**
  * @since 0.1.0
  * @category models
  */
 export type TokenEvent = Data.TaggedEnum<{
   /** A token was stored after an authorization. */
   Stored: { readonly account: AccountId; readonly expiresAt: DateTime.Utc; readonly version: number }
-  /** A refresh succeeded (or another process's refresh was adopted) and the new token is stored. */
+  /** A refresh succeeded (or another writer's refresh was adopted) and the new token is stored. */
   Refreshed: {
     readonly account: AccountId
     readonly expiresAt: DateTime.Utc
     readonly version: number
-    /** False when the token came from the store, refreshed by another process. */
-    readonly requested: boolean
+    /** Where the new token came from (see `RefreshSource`). */
+    readonly source: RefreshSource
   }
   /** A refresh failed for a reason that may pass; it will be retried. */
   RefreshFailed: {

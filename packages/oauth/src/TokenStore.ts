@@ -1,24 +1,23 @@
 /**
  * Where tokens live: one entry per account, written with compare-and-set so that a stale writer can never replace a
- * newer refresh token.
+ * newer refresh token. Store implementations are built from `TokenStoreKit`.
  *
  * @since 0.1.0
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as KeyValueStore from "@effect/platform/KeyValueStore"
 import type * as Path from "@effect/platform/Path"
-import type { DateTime, Schema } from "effect"
-import { Context, Effect, HashMap, Layer, Option, Ref } from "effect"
+import type { Schema } from "effect"
+import { Context, DateTime, Effect, Either, HashMap, Layer, Option, Ref } from "effect"
 
 import type { AccountId } from "./AccountId.js"
 import * as internalEncoding from "./internal/storeEncoding.js"
 import * as internalFileSystem from "./internal/storeFileSystem.js"
 import * as internalKeyValue from "./internal/storeKeyValue.js"
-import * as internalLocks from "./internal/storeLocks.js"
-import * as internalTracing from "./internal/storeTracing.js"
-import * as OAuthToken from "./OAuthToken.js"
+import type * as OAuthToken from "./OAuthToken.js"
 import * as TokenCipher from "./TokenCipher.js"
-import { StaleTokenError, type TokenStoreError } from "./TokenError.js"
+import type { StaleTokenError, TokenStoreError } from "./TokenError.js"
+import * as TokenStoreKit from "./TokenStoreKit.js"
 
 /**
  * `active`: the token can be used and refreshed. `reauthorization_required`: the grant is gone; the refresh token is
@@ -63,6 +62,33 @@ export interface SetOptions {
 }
 
 /**
+ * A stored entry that could not be read while listing (corrupt, unknown format, wrong key): the other entries are
+ * listed all the same.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UnreadableEntry {
+  /** Where the entry is, in the store's terms (a file path, a key): never a secret. */
+  readonly location: string
+  /** The account, when the store knows it without reading the entry (a database row does, a file name does not). */
+  readonly account?: AccountId | undefined
+  readonly reason: string
+}
+
+/**
+ * What `list` found: the accounts whose entries can be read, and the entries that cannot.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Listing {
+  /** Sorted. */
+  readonly accounts: ReadonlyArray<AccountId>
+  readonly unreadable: ReadonlyArray<UnreadableEntry>
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -75,8 +101,11 @@ export interface Service {
     options: SetOptions
   ) => Effect.Effect<StoredToken, StaleTokenError | TokenStoreError>
   readonly delete: (account: AccountId) => Effect.Effect<void, TokenStoreError>
-  /** Every account with a stored entry. */
-  readonly list: Effect.Effect<ReadonlyArray<AccountId>, TokenStoreError>
+  /**
+   * Every account with a stored entry. An entry that cannot be read is reported in `unreadable`, one by one; the
+   * listing fails only when the store itself cannot be read.
+   */
+  readonly list: Effect.Effect<Listing, TokenStoreError>
   /**
    * Runs `effect` while holding the account's refresh lock. In-process stores lock within the process; SQL stores
    * lock across every process sharing the database.
@@ -103,36 +132,28 @@ export class TokenStore extends Context.Tag("@dropbox-sign-effect/oauth/TokenSto
 export const makeMemory: Effect.Effect<Service> = Effect.gen(function*() {
   type Entries = HashMap.HashMap<AccountId, StoredToken>
   const entries = yield* Ref.make<Entries>(HashMap.empty())
-  const locks = yield* internalLocks.make
+  const locks = yield* TokenStoreKit.makeKeyedLocks
   const set: Service["set"] = (account, token, options) =>
-    Effect.flatMap(
-      OAuthToken.now,
-      (updatedAt) =>
-        Effect.flatten(Ref.modify(entries, (map): readonly [Effect.Effect<StoredToken, StaleTokenError>, Entries] => {
-          const actualVersion = Option.match(HashMap.get(map, account), {
-            onNone: () => null,
-            onSome: (entry) => entry.version
-          })
-          if (actualVersion !== options.expectedVersion) {
-            const stale = new StaleTokenError({ account, expectedVersion: options.expectedVersion, actualVersion })
-            return [Effect.fail(stale), map]
-          }
-          const entry: StoredToken = {
-            account,
-            token,
-            version: (actualVersion ?? 0) + 1,
-            status: options.status ?? "active",
-            statusReason: options.statusReason,
-            updatedAt
-          }
-          return [Effect.succeed(entry), HashMap.set(map, account, entry)]
-        }))
-    )
-  return internalTracing.withSpans("memory", {
+    Effect.flatMap(DateTime.now, (updatedAt) =>
+      Effect.flatten(Ref.modify(entries, (map) => {
+        const current = HashMap.get(map, account)
+        const next = TokenStoreKit.nextEntry(
+          account,
+          token,
+          options,
+          current._tag === "Some" ? current.value.version : null,
+          updatedAt
+        )
+        return [next, Either.isRight(next) ? HashMap.set(map, account, next.right) : map] as const
+      })))
+  return TokenStoreKit.withSpans("memory", {
     get: (account) => Effect.map(Ref.get(entries), HashMap.get(account)),
     set,
     delete: (account) => Ref.update(entries, HashMap.remove(account)),
-    list: Effect.map(Ref.get(entries), (map): ReadonlyArray<AccountId> => Array.from(HashMap.keys(map)).sort()),
+    list: Effect.map(
+      Ref.get(entries),
+      (map): Listing => ({ accounts: Array.from(HashMap.keys(map)).sort(), unreadable: [] })
+    ),
     withRefreshLock: locks.withLock
   })
 })
@@ -173,14 +194,17 @@ export const makeKeyValueStore = (
   Effect.flatMap(KeyValueStore.KeyValueStore, (store) =>
     Effect.map(
       internalKeyValue.make(
-        { get: store.get, set: store.set, remove: store.remove, keys: Option.none() },
+        {
+          get: store.get,
+          set: store.set,
+          remove: store.remove,
+          keys: Option.none(),
+          location: (key) => `key "${key}"`
+        },
         { prefix: options?.prefix ?? "dropbox-sign-token.", cipher: options?.cipher ?? TokenCipher.plaintext }
       ),
-      (service) => internalTracing.withSpans("key-value", service)
+      (service) => TokenStoreKit.withSpans("key-value", service)
     ))
-
-const cipherFor = (encrypted: boolean | undefined) =>
-  encrypted === true ? TokenCipher.TokenCipher : Effect.succeed(TokenCipher.plaintext)
 
 /**
  * A store over the `KeyValueStore` in context (see `makeKeyValueStore`). With `encrypted: true` it also requires a
@@ -198,20 +222,18 @@ const cipherFor = (encrypted: boolean | undefined) =>
  * const StoreLive = TokenStore.layerKeyValueStore().pipe(Layer.provide(KeyValueStore.layerMemory))
  * ```
  */
-export function layerKeyValueStore(
-  options: { readonly prefix?: string | undefined; readonly encrypted: true }
-): Layer.Layer<TokenStore, never, KeyValueStore.KeyValueStore | TokenCipher.TokenCipher>
-export function layerKeyValueStore(
-  options?: { readonly prefix?: string | undefined; readonly encrypted?: false | undefined }
-): Layer.Layer<TokenStore, never, KeyValueStore.KeyValueStore>
-export function layerKeyValueStore(
-  options?: { readonly prefix?: string | undefined; readonly encrypted?: boolean | undefined }
-): Layer.Layer<TokenStore, never, KeyValueStore.KeyValueStore | TokenCipher.TokenCipher> {
-  return Layer.effect(
+export const layerKeyValueStore = <
+  const Options extends { readonly prefix?: string | undefined } & TokenStoreKit.CipherOptions = {}
+>(
+  options?: Options
+): Layer.Layer<TokenStore, never, KeyValueStore.KeyValueStore | TokenStoreKit.CipherRequirement<Options>> =>
+  Layer.effect(
     TokenStore,
-    Effect.flatMap(cipherFor(options?.encrypted), (cipher) => makeKeyValueStore({ prefix: options?.prefix, cipher }))
+    Effect.flatMap(
+      TokenStoreKit.cipherFor(options),
+      (cipher) => makeKeyValueStore({ prefix: options?.prefix, cipher })
+    )
   )
-}
 
 /**
  * @since 0.1.0
@@ -246,7 +268,7 @@ export const makeFileSystem = (
     Effect.flatMap((backend) =>
       internalKeyValue.make(backend, { prefix: "", cipher: options?.cipher ?? TokenCipher.plaintext })
     ),
-    Effect.map((service) => internalTracing.withSpans("file-system", service))
+    Effect.map((service) => TokenStoreKit.withSpans("file-system", service))
   )
 
 /**
@@ -265,72 +287,15 @@ export const makeFileSystem = (
  * )
  * ```
  */
-export function layerFileSystem(
+export const layerFileSystem = <const Options extends TokenStoreKit.CipherOptions = {}>(
   directory: string,
-  options: { readonly encrypted: true }
-): Layer.Layer<TokenStore, TokenStoreError, FileSystem.FileSystem | Path.Path | TokenCipher.TokenCipher>
-export function layerFileSystem(
-  directory: string,
-  options?: { readonly encrypted?: false | undefined }
-): Layer.Layer<TokenStore, TokenStoreError, FileSystem.FileSystem | Path.Path>
-export function layerFileSystem(
-  directory: string,
-  options?: { readonly encrypted?: boolean | undefined }
-): Layer.Layer<TokenStore, TokenStoreError, FileSystem.FileSystem | Path.Path | TokenCipher.TokenCipher> {
-  return Layer.effect(
+  options?: Options
+): Layer.Layer<
+  TokenStore,
+  TokenStoreError,
+  FileSystem.FileSystem | Path.Path | TokenStoreKit.CipherRequirement<Options>
+> =>
+  Layer.effect(
     TokenStore,
-    Effect.flatMap(cipherFor(options?.encrypted), (cipher) => makeFileSystem(directory, { cipher }))
+    Effect.flatMap(TokenStoreKit.cipherFor(options), (cipher) => makeFileSystem(directory, { cipher }))
   )
-}
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface EncodingOptions {
-  /** Defaults to `TokenCipher.plaintext`. */
-  readonly cipher?: TokenCipher.Service | undefined
-}
-
-/**
- * The stored form of an entry, for store implementations (the SQL store uses it): versioned JSON
- * `{"format":1,"account","version","status","statusReason"?,"updatedAt","token"}` with the token's secrets in clear,
- * then passed through the cipher (`enc:v1:…` when encrypting).
- *
- * @since 0.1.0
- * @category encoding
- */
-export const encodeEntry = (entry: StoredToken, options?: EncodingOptions | undefined): Effect.Effect<
-  string,
-  TokenStoreError
-> => internalEncoding.encode(entry, options?.cipher ?? TokenCipher.plaintext)
-
-/**
- * Reads what `encodeEntry` wrote. Fails with `TokenStoreError` (never a defect, never with a secret in the message)
- * when the value cannot be decrypted, is not JSON, has an unknown `format`, does not match the format, or belongs to
- * another account than `account`.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const decodeEntry = (
-  account: AccountId,
-  stored: string,
-  options?: EncodingOptions | undefined
-): Effect.Effect<StoredToken, TokenStoreError> =>
-  internalEncoding.decode(stored, options?.cipher ?? TokenCipher.plaintext, account)
-
-/**
- * A lock per account within this process (one single-permit semaphore per key, created on first use): for store
- * implementations, whose compare-and-set or refresh lock must at least serialize the fibers of one process.
- *
- * @since 0.1.0
- * @category utils
- */
-export type KeyedLocks = internalLocks.KeyedLocks
-
-/**
- * @since 0.1.0
- * @category utils
- */
-export const makeKeyedLocks: Effect.Effect<KeyedLocks> = internalLocks.make

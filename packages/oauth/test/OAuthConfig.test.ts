@@ -5,7 +5,7 @@ import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
 const fromMap = (entries: Record<string, string>) =>
   Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
 
-const read = OAuthConfig.OAuthConfig.pipe(Effect.provide(OAuthConfig.layerConfig))
+const read = OAuthConfig.OAuthConfig.pipe(Effect.provide(OAuthConfig.layerConfig()))
 
 describe("OAuthConfig", () => {
   it.effect("reads the DROPBOX_SIGN_* names with defaults", () =>

@@ -4,13 +4,12 @@
  *
  * @since 0.1.0
  */
-import { AccountId, OAuthToken, TokenCipher, TokenError, TokenStore } from "@dropbox-sign-effect/oauth"
+import { AccountId, TokenCipher, TokenError, TokenStore, TokenStoreKit } from "@dropbox-sign-effect/oauth"
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { Connection } from "@effect/sql/SqlConnection"
-import type { SqlError } from "@effect/sql/SqlError"
 import type { Statement } from "@effect/sql/Statement"
-import { Array as Arr, Cause, Duration, Effect, Exit, FiberRef, Layer, Option, Ref, Schema } from "effect"
+import { Array as Arr, DateTime, Duration, Effect, Layer, Option, Schema } from "effect"
 
+import * as internalLock from "./internal/refreshLock.js"
 import * as internalErrors from "./internal/sqlErrors.js"
 import * as internalNames from "./internal/tableNames.js"
 import * as SqlTokenStoreMigrations from "./SqlTokenStoreMigrations.js"
@@ -53,17 +52,15 @@ export interface MakeOptions extends Options {
   readonly cipher?: TokenCipher.Service | undefined
 }
 
-/** A refresh lock held by this fiber (and the fibers it forks): its connection and whether it is still held. */
-interface Lease {
-  readonly connection: Connection
-  readonly held: Ref.Ref<boolean>
-}
-
 const VersionRows = Schema.Array(Schema.Struct({ version: Schema.Int }))
 const EntryRows = Schema.Array(Schema.Struct({ entry: Schema.String, version: Schema.Int }))
 const AccountRows = Schema.Array(Schema.Struct({ account: AccountId.AccountId }))
 
-const decodeRows = <A, I>(schema: Schema.Schema<A, I>, operation: string, account?: AccountId.AccountId) => {
+const decodeRows = <A, I>(
+  schema: Schema.Schema<A, I>,
+  operation: TokenError.StoreOperation,
+  account?: AccountId.AccountId
+) => {
   const decode = Schema.decodeUnknown(schema)
   return (rows: unknown): Effect.Effect<A, TokenError.TokenStoreError> =>
     Effect.mapError(decode(rows), () =>
@@ -75,22 +72,12 @@ const decodeRows = <A, I>(schema: Schema.Schema<A, I>, operation: string, accoun
       }))
 }
 
-const withSpan = (
-  dialect: string,
-  operation: string,
-  attributes: Readonly<Record<string, string | number>> = {}
-) =>
-  Effect.withSpan(`TokenStore.${operation}`, {
-    // The account, never a token: the same attributes as the other stores', plus the database system.
-    attributes: { "dropbox_sign.token_store": "sql", "db.system.name": dialect, ...attributes }
-  })
-
 /**
  * A `TokenStore` over the `SqlClient` in context, which must be PostgreSQL (`@effect/sql-pg`) or SQLite
  * (`@effect/sql-sqlite-node`). The table must exist: run `SqlTokenStoreMigrations` first (or use
  * `layerWithMigrations`); `make` checks it and fails with `TokenStoreError` otherwise.
  *
- * - Entries are `TokenStore.encodeEntry`'s encoding (encrypted with `cipher`), the same as every other store.
+ * - Entries are `TokenStoreKit.encodeEntry`'s encoding (encrypted with `cipher`), the same as every other store.
  * - `set` is one statement: `UPDATE … WHERE account = $1 AND version = $2 RETURNING version`, or, to create,
  *   `INSERT … ON CONFLICT (account) DO NOTHING RETURNING version`. No row back means a lost race: the current version
  *   is read for the `StaleTokenError`.
@@ -134,36 +121,25 @@ export const make = (
     }
     const cipher = options?.cipher ?? TokenCipher.plaintext
     const encoding = { cipher }
-    const lockTimeoutMillis = Math.max(1, Math.ceil(Duration.toMillis(options?.lockTimeout ?? defaultLockTimeout)))
     const table = sql(names.table)
     const now = sql.literal(
       dialect === "postgresql" ? "statement_timestamp()" : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
     )
-    // Fibers of one process queue here first, so that a process holds at most one database connection per account
-    // for its refresh lock.
-    const locks = yield* TokenStore.makeKeyedLocks
-    const currentLease = yield* Effect.sync(() => FiberRef.unsafeMake(Option.none<Lease>()))
-
-    const onConnection = <A>(connection: Connection, statement: Effect.Effect<A, SqlError>) =>
-      Effect.provideService(statement, SqlClient.TransactionConnection, [connection, 0])
-
-    /** Runs a statement on the refresh lock's connection when this fiber holds one, otherwise on the pool. */
-    const execute = <A>(statement: Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
-      Effect.flatMap(FiberRef.get(currentLease), (lease) =>
-        Option.isNone(lease)
-          ? statement
-          : Effect.flatMap(
-            Ref.get(lease.value.held),
-            (held) => held ? onConnection(lease.value.connection, statement) : statement
-          ))
+    const lock = dialect === "postgresql"
+      ? yield* internalLock.makePostgres(
+        sql,
+        names.lockNamespace,
+        Duration.decode(options?.lockTimeout ?? defaultLockTimeout)
+      )
+      : yield* internalLock.makeInProcess
 
     const run = <A, I>(
       statement: Statement<unknown>,
       schema: Schema.Schema<A, I>,
-      operation: string,
+      operation: TokenError.StoreOperation,
       account?: AccountId.AccountId
     ) =>
-      execute(statement).pipe(
+      lock.execute(statement).pipe(
         Effect.mapError(internalErrors.toStoreError(operation, account)),
         Effect.flatMap(decodeRows(schema, operation, account))
       )
@@ -183,7 +159,7 @@ export const make = (
           Option.match(Arr.head(rows), {
             onNone: () => Effect.succeedNone,
             onSome: (row) =>
-              TokenStore.decodeEntry(account, row.entry, encoding).pipe(
+              TokenStoreKit.decodeEntry(account, row.entry, encoding).pipe(
                 Effect.filterOrFail(
                   (entry) => entry.version === row.version,
                   (entry) =>
@@ -197,22 +173,15 @@ export const make = (
                 Effect.asSome
               )
           })
-        ),
-        withSpan(dialect, "get", { "dropbox_sign.account": account })
+        )
       )
 
     const set: TokenStore.Service["set"] = (account, token, setOptions) =>
       Effect.gen(function*() {
         const expected = setOptions.expectedVersion
-        const entry: TokenStore.StoredToken = {
-          account,
-          token,
-          version: (expected ?? 0) + 1,
-          status: setOptions.status ?? "active",
-          statusReason: setOptions.statusReason,
-          updatedAt: yield* OAuthToken.now
-        }
-        const text = yield* TokenStore.encodeEntry(entry, encoding)
+        // The database checks the version, atomically, in the statement below.
+        const entry = yield* TokenStoreKit.nextEntry(account, token, setOptions, expected, yield* DateTime.now)
+        const text = yield* TokenStoreKit.encodeEntry(entry, encoding)
         const statement = expected === null
           ? sql`INSERT INTO ${table} (account, entry, version, status, created_at, updated_at)
 VALUES (${account}, ${text}, ${entry.version}, ${entry.status}, ${now}, ${now})
@@ -222,109 +191,30 @@ RETURNING version`
 SET entry = ${text}, version = ${entry.version}, status = ${entry.status}, updated_at = ${now}
 WHERE account = ${account} AND version = ${expected}
 RETURNING version`
-        const written = yield* run(statement, VersionRows, "set", account)
+        const written = yield* lock.executeWrite(statement, (rows) => rows.length > 0).pipe(
+          Effect.mapError(internalErrors.toStoreError("set", account)),
+          Effect.flatMap(decodeRows(VersionRows, "set", account))
+        )
         if (written.length === 0) {
           const actualVersion = yield* currentVersion(account)
           return yield* new TokenError.StaleTokenError({ account, expectedVersion: expected, actualVersion })
         }
         return entry
-      }).pipe(
-        withSpan(dialect, "set", {
-          "dropbox_sign.account": account,
-          "dropbox_sign.expected_version": setOptions.expectedVersion ?? "none"
-        })
-      )
-
-    const del: TokenStore.Service["delete"] = (account) =>
-      run(sql`DELETE FROM ${table} WHERE account = ${account}`, Schema.Unknown, "delete", account).pipe(
-        Effect.asVoid,
-        withSpan(dialect, "delete", { "dropbox_sign.account": account })
-      )
-
-    const list: TokenStore.Service["list"] = run(sql`SELECT account FROM ${table}`, AccountRows, "list").pipe(
-      // Sorted here, not by the database, so that the order is the same as every other store's.
-      Effect.map((rows): ReadonlyArray<AccountId.AccountId> => rows.map((row) => row.account).sort()),
-      withSpan(dialect, "list")
-    )
-
-    const lockTimeoutError = (account: AccountId.AccountId) =>
-      new TokenError.TokenStoreError({
-        operation: "lock",
-        account,
-        reason: `timed out after ${
-          Duration.format(Duration.millis(lockTimeoutMillis))
-        } waiting for the refresh lock, which another process holds`
       })
 
-    const acquire = (connection: Connection, account: AccountId.AccountId) =>
-      onConnection(
-        connection,
-        sql`SELECT set_config('lock_timeout', ${`${lockTimeoutMillis}ms`}, true)`.pipe(
-          Effect.zipRight(sql`SELECT pg_advisory_xact_lock(hashtext(${names.lockNamespace}), hashtext(${account}))`)
-        )
-      ).pipe(
-        Effect.mapError((error) =>
-          internalErrors.sqlState(error) === internalErrors.lockTimeoutState
-            ? lockTimeoutError(account)
-            : internalErrors.toStoreError("lock", account)(error)
-        )
-      )
+    const del: TokenStore.Service["delete"] = (account) =>
+      Effect.asVoid(run(sql`DELETE FROM ${table} WHERE account = ${account}`, Schema.Unknown, "delete", account))
 
-    /**
-     * Holds the transaction-scoped advisory lock on `connection` while `effect` runs, then commits. The commit runs
-     * whatever the outcome, interruption included; it is retried because an interruption's cancel request (which
-     * `@effect/sql-pg` sends asynchronously) may land on it. If it still fails the connection is broken, PostgreSQL
-     * has released the lock, and a successful effect fails: its writes may not have been stored.
-     */
-    const holdLock = <A, E, R>(connection: Connection, account: AccountId.AccountId, effect: Effect.Effect<A, E, R>) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          yield* Effect.mapError(onConnection(connection, sql`BEGIN`), internalErrors.toStoreError("lock", account))
-          const held = yield* Ref.make(true)
-          const exit = yield* Effect.exit(restore(Effect.zipRight(
-            acquire(connection, account),
-            Effect.locally(effect, currentLease, Option.some({ connection, held }))
-          )))
-          yield* Ref.set(held, false)
-          const committed = yield* Effect.exit(Effect.retry(onConnection(connection, sql`COMMIT`), { times: 2 }))
-          if (Exit.isFailure(committed)) {
-            const why = Option.match(Cause.failureOption(committed.cause), {
-              onNone: () => "interrupted",
-              onSome: internalErrors.describe
-            })
-            const reason = `the refresh lock's transaction could not be committed (${why}); ` +
-              "writes made under the lock may be lost"
-            yield* Effect.logWarning("SqlTokenStore: refresh lock release failed").pipe(
-              Effect.annotateLogs({ account, reason })
-            )
-            if (Exit.isSuccess(exit)) {
-              return yield* new TokenError.TokenStoreError({ operation: "lock", account, reason })
-            }
-          }
-          return yield* exit
-        })
-      )
+    const list: TokenStore.Service["list"] = run(sql`SELECT account FROM ${table}`, AccountRows, "list").pipe(
+      // Sorted here, not by the database, so that the order is the same as every other store's. A row always names
+      // its account, so an unreadable entry is listed too, and reported by `get` for that account alone.
+      Effect.map((rows): TokenStore.Listing => ({ accounts: rows.map((row) => row.account).sort(), unreadable: [] }))
+    )
 
-    const withRefreshLock: TokenStore.Service["withRefreshLock"] = (account, effect) =>
-      (dialect === "postgresql"
-        ? locks.withLock(
-          account,
-          Effect.scoped(
-            // Uninterruptible: `@effect/sql-pg` would leak a pool connection handed out after its waiter left.
-            Effect.uninterruptible(Effect.mapError(sql.reserve, internalErrors.toStoreError("lock", account))).pipe(
-              Effect.flatMap((connection) => holdLock(connection, account, effect))
-            )
-          )
-        )
-        : locks.withLock(account, effect)).pipe(
-          withSpan(dialect, "withRefreshLock", { "dropbox_sign.account": account })
-        )
-
-    return TokenStore.TokenStore.of({ get, set, delete: del, list, withRefreshLock })
+    return TokenStoreKit.withSpans("sql", { get, set, delete: del, list, withRefreshLock: lock.withLock }, {
+      "db.system.name": dialect
+    })
   })
-
-const cipherFor = (encrypted: boolean | undefined) =>
-  encrypted === true ? TokenCipher.TokenCipher : Effect.succeed(TokenCipher.plaintext)
 
 /**
  * The store over the `SqlClient` in context (see `make`). With `encrypted: true` it also requires a `TokenCipher`, so
@@ -335,7 +225,7 @@ const cipherFor = (encrypted: boolean | undefined) =>
  * @category layers
  * @example
  * ```ts
- * import { TokenCipher, TokenManager, OAuthConfig } from "@dropbox-sign-effect/oauth"
+ * import { OAuthConfig, TokenCipher, TokenManager } from "@dropbox-sign-effect/oauth"
  * import { SqlTokenStore } from "@dropbox-sign-effect/sql"
  * import { NodeHttpClient } from "@effect/platform-node"
  * import { PgClient } from "@effect/sql-pg"
@@ -343,30 +233,18 @@ const cipherFor = (encrypted: boolean | undefined) =>
  *
  * // Every process of the fleet runs this: one refresh per account across all of them.
  * const TokensLive = TokenManager.layerWithClient().pipe(
- *   Layer.provide(SqlTokenStore.layerWithMigrations({ encrypted: true })),
+ *   Layer.provide(SqlTokenStore.layer({ encrypted: true })),
  *   Layer.provide([
  *     PgClient.layerConfig({ url: Config.redacted("DATABASE_URL") }),
  *     TokenCipher.layerConfig(),
- *     OAuthConfig.layerConfig,
+ *     OAuthConfig.layerConfig(),
  *     NodeHttpClient.layerUndici
  *   ])
  * )
  * ```
  */
-export function layer(
-  options: Options & { readonly encrypted: true }
-): Layer.Layer<TokenStore.TokenStore, TokenError.TokenStoreError, SqlClient.SqlClient | TokenCipher.TokenCipher>
-export function layer(
-  options?: Options & { readonly encrypted?: false | undefined }
-): Layer.Layer<TokenStore.TokenStore, TokenError.TokenStoreError, SqlClient.SqlClient>
-export function layer(
-  options?: Options & { readonly encrypted?: boolean | undefined }
-): Layer.Layer<TokenStore.TokenStore, TokenError.TokenStoreError, SqlClient.SqlClient | TokenCipher.TokenCipher> {
-  return Layer.effect(
-    TokenStore.TokenStore,
-    Effect.flatMap(cipherFor(options?.encrypted), (cipher) => make({ ...options, cipher }))
-  )
-}
+export const layer = <const O extends Options & TokenStoreKit.CipherOptions = {}>(options?: O): StoreLayer<O> =>
+  storeLayer(options, Effect.void)
 
 /**
  * `layer`, after running `SqlTokenStoreMigrations.run` with the same table and schema: convenient when every process
@@ -375,20 +253,30 @@ export function layer(
  * @since 0.1.0
  * @category layers
  */
-export function layerWithMigrations(
-  options: Options & { readonly encrypted: true }
-): Layer.Layer<TokenStore.TokenStore, TokenError.TokenStoreError, SqlClient.SqlClient | TokenCipher.TokenCipher>
-export function layerWithMigrations(
-  options?: Options & { readonly encrypted?: false | undefined }
-): Layer.Layer<TokenStore.TokenStore, TokenError.TokenStoreError, SqlClient.SqlClient>
-export function layerWithMigrations(
-  options?: Options & { readonly encrypted?: boolean | undefined }
-): Layer.Layer<TokenStore.TokenStore, TokenError.TokenStoreError, SqlClient.SqlClient | TokenCipher.TokenCipher> {
-  return Layer.effect(
+export const layerWithMigrations = <const O extends Options & TokenStoreKit.CipherOptions = {}>(
+  options?: O
+): StoreLayer<O> => storeLayer(options, SqlTokenStoreMigrations.run(options))
+
+/**
+ * What `layer` and `layerWithMigrations` give for `options`: a `TokenCipher` is required exactly when `encrypted`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StoreLayer<O> = Layer.Layer<
+  TokenStore.TokenStore,
+  TokenError.TokenStoreError,
+  SqlClient.SqlClient | TokenStoreKit.CipherRequirement<O>
+>
+
+const storeLayer = <O extends Options & TokenStoreKit.CipherOptions>(
+  options: O | undefined,
+  prepare: Effect.Effect<void, TokenError.TokenStoreError, SqlClient.SqlClient>
+): StoreLayer<O> =>
+  Layer.effect(
     TokenStore.TokenStore,
-    SqlTokenStoreMigrations.run(options).pipe(
-      Effect.zipRight(cipherFor(options?.encrypted)),
+    prepare.pipe(
+      Effect.zipRight(TokenStoreKit.cipherFor(options)),
       Effect.flatMap((cipher) => make({ ...options, cipher }))
     )
   )
-}

@@ -40,7 +40,7 @@ const resolveNames = internalNames.resolve
  * | column | PostgreSQL | SQLite | |
  * |---|---|---|---|
  * | `account` | `text` primary key | `TEXT` primary key | the account id, in clear, so that operators can query it |
- * | `entry` | `text` | `TEXT` | `TokenStore.encodeEntry`'s versioned encoding, `enc:v1:…` when encrypted |
+ * | `entry` | `text` | `TEXT` | `TokenStoreKit.encodeEntry`'s versioned encoding, `enc:v1:…` when encrypted |
  * | `version` | `integer` | `INTEGER` | the compare-and-set version (also inside `entry`; they must agree) |
  * | `status` | `text` | `TEXT` | `active` or `reauthorization_required`, in clear for monitoring |
  * | `created_at`, `updated_at` | `timestamptz` | ISO-8601 `TEXT` | database time of the first and the last write |

@@ -134,7 +134,7 @@ export const run = (
     test("get of an unknown account is None", (store) =>
       Effect.gen(function*() {
         expect(Option.isNone(yield* store.get(account))).toBe(true)
-        expect(yield* store.list).toStrictEqual([])
+        expect(yield* store.list).toStrictEqual({ accounts: [], unreadable: [] })
       }))
 
     test("set creates version 1, active, at the Clock's time; get reads it back with its secrets", (store) =>
@@ -252,7 +252,7 @@ export const run = (
         yield* store.set(other, makeToken("2"), { expectedVersion: null })
         yield* store.delete(account)
         expect(Option.isNone(yield* store.get(account))).toBe(true)
-        expect(yield* store.list).toStrictEqual([other])
+        expect(yield* store.list).toStrictEqual({ accounts: [other], unreadable: [] })
         yield* store.delete(account)
         const created = yield* store.set(account, makeToken("3"), { expectedVersion: null })
         expect(created.version).toBe(1)
@@ -266,7 +266,10 @@ export const run = (
           (id, i) => store.set(id, makeToken(String(i)), { expectedVersion: null }),
           { discard: true }
         )
-        expect([...(yield* store.list)].sort()).toStrictEqual([...awkwardAccounts].sort())
+        const listing = yield* store.list
+        // Sorted by the store, in JavaScript's order, whatever the backend's own.
+        expect(listing.accounts).toStrictEqual([...awkwardAccounts].sort())
+        expect(listing.unreadable).toStrictEqual([])
         yield* Effect.forEach(awkwardAccounts, (id, i) =>
           Effect.gen(function*() {
             const read = yield* Effect.flatten(store.get(id))

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { OAuthClient, OAuthState, OAuthToken, TokenManager } from "@dropbox-sign-effect/oauth"
+import { OAuthClient, OAuthState, TokenManager } from "@dropbox-sign-effect/oauth"
 import { Command, Options } from "@effect/cli"
 import { DateTime, Duration, Effect, Schema } from "effect"
 
@@ -114,7 +114,7 @@ export const command = Command.make(
             new CliError({ message: `The token was stored in ${directory}, but ${error.message}` })
           )
         )
-        const now = yield* OAuthToken.now
+        const now = yield* DateTime.now
         yield* Output.ok(`Connected account "${account}" as ${info.emailAddress}`)
         yield* Output.detail(
           `Token stored in ${directory}; the access token expires ${

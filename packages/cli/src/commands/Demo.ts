@@ -9,7 +9,6 @@ import {
   OAuthClient,
   OAuthConfig,
   OAuthState,
-  OAuthToken,
   TokenEvent,
   TokenManager,
   TokenStore
@@ -174,7 +173,7 @@ const steps = (options: {
     const renewed = yield* manager.token(account).pipe(Effect.mapError(tokenError))
     yield* ok(
       `new access token stored; it expires in ${
-        Format.duration(DateTime.distance(yield* OAuthToken.now, renewed.expiresAt))
+        Format.duration(DateTime.distance(yield* DateTime.now, renewed.expiresAt))
       }`
     )
 

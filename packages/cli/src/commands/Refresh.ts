@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { OAuthToken, TokenManager } from "@dropbox-sign-effect/oauth"
+import { TokenManager } from "@dropbox-sign-effect/oauth"
 import { Command } from "@effect/cli"
 import { DateTime, Effect } from "effect"
 
@@ -27,7 +27,7 @@ export const command = Command.make(
         const token = yield* manager.refresh(flags.account).pipe(
           Effect.mapError((error) => fromTokenError(error, flags.account))
         )
-        const now = yield* OAuthToken.now
+        const now = yield* DateTime.now
         yield* Output.ok(
           `Refreshed account "${flags.account}": the new access token expires ${
             Format.expiry(DateTime.distance(now, token.expiresAt))

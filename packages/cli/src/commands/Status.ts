@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { OAuthToken, TokenStore } from "@dropbox-sign-effect/oauth"
+import { TokenStore } from "@dropbox-sign-effect/oauth"
 import { Command } from "@effect/cli"
 import { DateTime, Effect, Option } from "effect"
 
@@ -32,9 +32,9 @@ export const command = Command.make(
       }
       const rows = yield* Effect.gen(function*() {
         const store = yield* TokenStore.TokenStore
-        const now = yield* OAuthToken.now
-        const accounts = yield* store.list
-        return yield* Effect.forEach(accounts, (account) =>
+        const now = yield* DateTime.now
+        const listing = yield* store.list
+        const readable = yield* Effect.forEach(listing.accounts, (account) =>
           store.get(account).pipe(
             Effect.map(Option.match({
               onNone: () => [account, "-", "-", "deleted meanwhile"],
@@ -54,6 +54,14 @@ export const command = Command.make(
               (error) => Effect.succeed([account, "-", "-", `unreadable: ${error.reason}`])
             )
           ))
+        // An entry that cannot be read names no account: show where it is, why, and the way out.
+        const unreadable = listing.unreadable.map((entry) => [
+          entry.account ?? "?",
+          "-",
+          "-",
+          `corrupt: ${entry.reason} (${entry.location}); delete it and authorize the account again`
+        ])
+        return [...readable, ...unreadable]
       }).pipe(
         Effect.catchTag("TokenStoreError", (error) => Effect.fail(fromTokenError(error, ""))),
         Effect.provide(storeLayer(directory))

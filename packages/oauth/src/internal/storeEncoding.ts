@@ -3,7 +3,7 @@ import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { AccountId } from "../AccountId.js"
 import { OAuthToken } from "../OAuthToken.js"
 import type * as TokenCipher from "../TokenCipher.js"
-import { TokenStoreError } from "../TokenError.js"
+import { type StoreOperation, TokenStoreError } from "../TokenError.js"
 import type { StoredToken } from "../TokenStore.js"
 
 /**
@@ -46,7 +46,7 @@ const failingPaths = (error: ParseResult.ParseError): string => {
   return Array.from(new Set(paths)).join(", ")
 }
 
-const fail = (operation: string, account: string | undefined, reason: string) =>
+const fail = (operation: StoreOperation, account: AccountId | undefined, reason: string) =>
   new TokenStoreError(account === undefined ? { operation, reason } : { operation, account, reason })
 
 /** @internal */

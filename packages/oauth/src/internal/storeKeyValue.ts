@@ -1,15 +1,15 @@
 import * as Crypto from "node:crypto"
 
 import type { PlatformError } from "@effect/platform/Error"
-import { Array as Arr, Effect, Either, Option, Schema } from "effect"
+import { Array as Arr, DateTime, Effect, Either, Option, Schema } from "effect"
 
 import { AccountId } from "../AccountId.js"
-import * as OAuthToken from "../OAuthToken.js"
 import type * as TokenCipher from "../TokenCipher.js"
-import { StaleTokenError, TokenStoreError } from "../TokenError.js"
-import type { Service, StoredToken } from "../TokenStore.js"
+import { type StoreOperation, TokenStoreError } from "../TokenError.js"
+import type { Listing, Service, UnreadableEntry } from "../TokenStore.js"
 import * as EntryEncoding from "./storeEncoding.js"
 import * as Locks from "./storeLocks.js"
+import { nextEntry } from "./storeNextEntry.js"
 
 /**
  * What a string-keyed backend must offer. `keys` is present when the backend can enumerate what it holds (a
@@ -22,6 +22,8 @@ export interface Backend {
   readonly set: (key: string, value: string) => Effect.Effect<void, PlatformError>
   readonly remove: (key: string) => Effect.Effect<void, PlatformError>
   readonly keys: Option.Option<Effect.Effect<ReadonlyArray<string>, PlatformError>>
+  /** Where `key` is, for messages: a file path, or the key itself. Never a secret. */
+  readonly location: (key: string) => string
 }
 
 /**
@@ -43,12 +45,13 @@ const IndexJson = Schema.parseJson(Schema.Struct({
 const decodeIndex = Schema.decodeUnknownEither(IndexJson)
 const encodeIndex = Schema.encode(IndexJson)
 
-const storeError = (operation: string, account?: AccountId | undefined) => (error: PlatformError | TokenStoreError) =>
-  new TokenStoreError({
-    operation,
-    ...(account === undefined ? {} : { account }),
-    reason: error._tag === "TokenStoreError" ? error.reason : error.message
-  })
+const storeError =
+  (operation: StoreOperation, account?: AccountId | undefined) => (error: PlatformError | TokenStoreError) =>
+    new TokenStoreError({
+      operation,
+      ...(account === undefined ? {} : { account }),
+      reason: error._tag === "TokenStoreError" ? error.reason : error.message
+    })
 
 /** @internal */
 export interface Options {
@@ -76,7 +79,7 @@ export const make = (backend: Backend, options: Options): Effect.Effect<Service>
         Effect.flatMap((text) => EntryEncoding.decodeOption(text, cipher, account))
       )
 
-    const readIndex = (operation: string) =>
+    const readIndex = (operation: StoreOperation) =>
       backend.get(indexKey).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.succeed<ReadonlyArray<AccountId>>([]),
@@ -93,7 +96,7 @@ export const make = (backend: Backend, options: Options): Effect.Effect<Service>
         Effect.mapError(storeError(operation))
       )
 
-    const writeIndex = (operation: string, accounts: ReadonlyArray<AccountId>) =>
+    const writeIndex = (operation: StoreOperation, accounts: ReadonlyArray<AccountId>) =>
       encodeIndex({ format: 1, accounts: [...accounts].sort() }).pipe(
         Effect.mapError(() => new TokenStoreError({ operation, reason: "the account index cannot be encoded" })),
         Effect.flatMap(cipher.encrypt),
@@ -102,7 +105,7 @@ export const make = (backend: Backend, options: Options): Effect.Effect<Service>
       )
 
     const updateIndex = (
-      operation: string,
+      operation: StoreOperation,
       f: (accounts: ReadonlyArray<AccountId>) => Option.Option<ReadonlyArray<AccountId>>
     ) =>
       Option.isSome(backend.keys)
@@ -116,18 +119,13 @@ export const make = (backend: Backend, options: Options): Effect.Effect<Service>
     const set: Service["set"] = (account, token, setOptions) =>
       writeLock.withPermits(1)(Effect.gen(function*() {
         const current = yield* get(account)
-        const actualVersion = Option.match(current, { onNone: () => null, onSome: (entry) => entry.version })
-        if (actualVersion !== setOptions.expectedVersion) {
-          return yield* new StaleTokenError({ account, expectedVersion: setOptions.expectedVersion, actualVersion })
-        }
-        const entry: StoredToken = {
+        const entry = yield* nextEntry(
           account,
           token,
-          version: (actualVersion ?? 0) + 1,
-          status: setOptions.status ?? "active",
-          statusReason: setOptions.statusReason,
-          updatedAt: yield* OAuthToken.now
-        }
+          setOptions,
+          Option.match(current, { onNone: () => null, onSome: (stored) => stored.version }),
+          yield* DateTime.now
+        )
         const text = yield* EntryEncoding.encode(entry, cipher)
         // The index is written before the entry: a crash in between leaves an indexed account without an entry,
         // which `list` skips, rather than an entry that `list` would never report.
@@ -153,36 +151,44 @@ export const make = (backend: Backend, options: Options): Effect.Effect<Service>
         )
       )
 
+    // An entry that cannot be read is reported on its own: one corrupt file must not hide every other account.
+    const readListed = (
+      key: string
+    ): Effect.Effect<Option.Option<Either.Either<AccountId, UnreadableEntry>>, TokenStoreError> =>
+      backend.get(key).pipe(
+        Effect.mapError(storeError("list")),
+        Effect.flatMap(Option.match({
+          // An entry deleted since the listing is simply gone.
+          onNone: () => Effect.succeedNone,
+          onSome: (text) =>
+            EntryEncoding.decode(text, cipher).pipe(
+              Effect.filterOrFail(
+                (entry) => keyOf(entry.account) === key,
+                () => new TokenStoreError({ operation: "decode", reason: "the entry belongs to another account" })
+              ),
+              Effect.match({
+                onFailure: (error) =>
+                  Option.some(Either.left({ location: backend.location(key), reason: error.reason })),
+                onSuccess: (entry) => Option.some(Either.right(entry.account))
+              })
+            )
+        }))
+      )
+
     const listFromKeys = (keys: Effect.Effect<ReadonlyArray<string>, PlatformError>) =>
       keys.pipe(
         Effect.mapError(storeError("list")),
         Effect.flatMap((keys) =>
           Effect.forEach(
             keys.filter((key) => key.startsWith(prefix) && isAccountKey(key.slice(prefix.length))),
-            (key) =>
-              backend.get(key).pipe(
-                Effect.mapError(storeError("list")),
-                // An entry deleted since the listing is simply gone.
-                Effect.flatMap(Option.match({
-                  onNone: () => Effect.succeedNone,
-                  onSome: (text) =>
-                    EntryEncoding.decode(text, cipher).pipe(
-                      Effect.filterOrFail(
-                        (entry) => keyOf(entry.account) === key,
-                        () =>
-                          new TokenStoreError({ operation: "decode", reason: "the entry belongs to another account" })
-                      ),
-                      Effect.mapError((error) =>
-                        new TokenStoreError({ operation: "list", reason: `entry "${key}": ${error.reason}` })
-                      ),
-                      Effect.map((entry) => Option.some(entry.account))
-                    )
-                }))
-              ),
+            readListed,
             { concurrency: 8 }
           )
         ),
-        Effect.map(Arr.getSomes)
+        Effect.map((found): Listing => {
+          const [unreadable, accounts] = Arr.partitionMap(Arr.getSomes(found), (either) => either)
+          return { accounts: [...accounts].sort(), unreadable }
+        })
       )
 
     const listFromIndex = Effect.flatMap(readIndex("list"), (accounts) =>
@@ -191,12 +197,9 @@ export const make = (backend: Backend, options: Options): Effect.Effect<Service>
         (account) =>
           Effect.mapError(Effect.map(backend.get(keyOf(account)), Option.isSome), storeError("list", account)),
         { concurrency: 8 }
-      ))
+      )).pipe(Effect.map((accounts): Listing => ({ accounts: [...accounts].sort(), unreadable: [] })))
 
-    const list = Effect.map(
-      Option.match(backend.keys, { onNone: () => listFromIndex, onSome: listFromKeys }),
-      (accounts): ReadonlyArray<AccountId> => [...accounts].sort()
-    )
+    const list = Option.match(backend.keys, { onNone: () => listFromIndex, onSome: listFromKeys })
 
     return {
       get,

@@ -3,16 +3,20 @@ import { Effect } from "effect"
 import type { Service } from "../TokenStore.js"
 
 /**
- * Runs every operation of a store in a span named `TokenStore.<operation>`, with the store's kind and the account
- * (never a token) as attributes.
+ * Runs every operation of a store in a span named `TokenStore.<operation>`, with the store's kind, the account
+ * (never a token) and `extra` attributes.
  *
  * @internal
  */
-export const withSpans = (kind: string, service: Service): Service => {
+export const withSpans = (
+  kind: string,
+  service: Service,
+  extra: Readonly<Record<string, string>> = {}
+): Service => {
   const attributes = (account?: string) =>
     account === undefined
-      ? { "dropbox_sign.token_store": kind }
-      : { "dropbox_sign.token_store": kind, "dropbox_sign.account": account }
+      ? { "dropbox_sign.token_store": kind, ...extra }
+      : { "dropbox_sign.token_store": kind, ...extra, "dropbox_sign.account": account }
   return {
     get: (account) => Effect.withSpan(service.get(account), "TokenStore.get", { attributes: attributes(account) }),
     set: (account, token, options) =>

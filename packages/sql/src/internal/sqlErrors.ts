@@ -1,4 +1,4 @@
-import { TokenError } from "@dropbox-sign-effect/oauth"
+import { type AccountId, TokenError } from "@dropbox-sign-effect/oauth"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Predicate } from "effect"
 
@@ -19,6 +19,27 @@ export const sqlState = (error: SqlError): string | undefined => {
 
 /** @internal */
 export const lockTimeoutState = "55P03"
+
+const lostConnectionCodes: ReadonlySet<string> = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNREFUSED"])
+
+/**
+ * Whether `error` says the connection is gone (the server terminated it, it was reset, the driver marked it broken)
+ * rather than that the statement itself failed: the one kind of failure worth one more try on a fresh connection.
+ * SQLSTATE class 08 is "connection exception"; 57P01–57P03 are an administrator's, a crash's or a shutdown's
+ * termination.
+ *
+ * @internal
+ */
+export const isConnectionLost = (error: SqlError): boolean => {
+  const code = stringProperty(error.cause, "code")
+  if (code !== undefined) {
+    return code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" ||
+      lostConnectionCodes.has(code)
+  }
+  const message = stringProperty(error.cause, "message") ?? ""
+  // `pg` reports a client whose socket failed earlier, and a socket closed mid-query, without a code.
+  return message.includes("not queryable") || message.includes("Connection terminated")
+}
 
 const missingTable = "the token table does not exist: run the migrations first " +
   "(SqlTokenStoreMigrations.run, or SqlTokenStore.layerWithMigrations)"
@@ -57,9 +78,10 @@ export const describe = (error: SqlError): string => {
  *
  * @internal
  */
-export const toStoreError = (operation: string, account?: string | undefined) => (error: SqlError) =>
-  new TokenError.TokenStoreError({
-    operation,
-    ...(account === undefined ? {} : { account }),
-    reason: describe(error)
-  })
+export const toStoreError =
+  (operation: TokenError.StoreOperation, account?: AccountId.AccountId | undefined) => (error: SqlError) =>
+    new TokenError.TokenStoreError({
+      operation,
+      ...(account === undefined ? {} : { account }),
+      reason: describe(error)
+    })

@@ -13,7 +13,7 @@ const TokensLive = TokenManager.layerWithClient().pipe(
   Layer.provide([
     PgClient.layerConfig({ url: Config.redacted("DATABASE_URL") }),
     TokenCipher.layerConfig(), // DROPBOX_SIGN_TOKEN_ENCRYPTION_KEY
-    OAuthConfig.layerConfig, // DROPBOX_SIGN_CLIENT_ID, DROPBOX_SIGN_CLIENT_SECRET
+    OAuthConfig.layerConfig(), // DROPBOX_SIGN_CLIENT_ID, DROPBOX_SIGN_CLIENT_SECRET
     NodeHttpClient.layerUndici
   ])
 )

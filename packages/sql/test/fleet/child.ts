@@ -51,7 +51,7 @@ const worker = (config: Protocol.Config) =>
         case "Refresh":
           return Effect.gen(function*() {
             yield* manager.refresh(account)
-            const current = yield* manager.current(account)
+            const current = yield* Effect.flatten(Effect.flatMap(TokenStore.TokenStore, (store) => store.get(account)))
             yield* send({
               _tag: "Refreshed",
               version: current.version,
@@ -82,7 +82,7 @@ const main = Effect.gen(function*() {
     return yield* Effect.provide(holdLock(config), StoreLive)
   }
   const ManagerLive = TokenManager.layerWithClient({ backgroundRefresh: false }).pipe(
-    Layer.provide(StoreLive),
+    Layer.provideMerge(StoreLive),
     Layer.provide(OAuthConfig.layer({
       clientId: config.clientId,
       clientSecret: Redacted.make(config.clientSecret),

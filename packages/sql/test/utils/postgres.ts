@@ -17,12 +17,25 @@ export const databaseUrl = process.env.DROPBOX_SIGN_TEST_DATABASE_URL ?? "postgr
 
 export const isCI = process.env.CI === "true"
 
-export const clientLayer = (options: { readonly maxConnections?: number; readonly url?: string } = {}) =>
+export const clientLayer = (
+  options: { readonly maxConnections?: number; readonly url?: string; readonly applicationName?: string } = {}
+) =>
   PgClient.layer({
     url: Redacted.make(options.url ?? databaseUrl),
     maxConnections: options.maxConnections ?? 10,
-    connectTimeout: Duration.seconds(5)
+    connectTimeout: Duration.seconds(5),
+    ...(options.applicationName === undefined ? {} : { applicationName: options.applicationName })
   })
+
+/**
+ * Terminates every connection opened with `applicationName`, as an administrator (or a failover) would: only those,
+ * since other tests share the server.
+ */
+export const terminateConnections = (applicationName: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${applicationName}`
+  )
 
 const probe = async (): Promise<string | undefined> => {
   const exit = await Effect.runPromiseExit(

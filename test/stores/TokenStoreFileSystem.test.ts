@@ -9,6 +9,8 @@ import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Redacted } from "effect"
 
+import { expectStoreError } from "./expectStoreError.js"
+
 const key = Redacted.make("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
 const otherKey = Redacted.make("ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100")
 const account = AccountId.make("alice@example.com")
@@ -29,18 +31,6 @@ const fileOf = (directory: string, id: string) =>
 const read = (file: string) => Effect.sync(() => NFS.readFileSync(file, "utf8"))
 const write = (file: string, text: string) => Effect.sync(() => NFS.writeFileSync(file, text))
 
-const expectStoreError = <A, E extends { readonly _tag: string; readonly message: string }, R>(
-  effect: Effect.Effect<A, E, R>,
-  reason: string
-) =>
-  Effect.gen(function*() {
-    const error = yield* Effect.flip(effect)
-    expect(error._tag).toBe("TokenStoreError")
-    expect(error.message).toContain(reason)
-    for (const canary of canaries) expect(error.message).not.toContain(canary)
-    return error
-  })
-
 const fileTest = (title: string, body: (directory: string) => Effect.Effect<void, unknown, NodeContext.NodeContext>) =>
   it.scoped(title, () => Effect.flatMap(storeDirectory, body).pipe(Effect.provide(NodeContext.layer)))
 
@@ -60,7 +50,7 @@ describe("TokenStore.layerFileSystem", () => {
         expect(stored.status).toBe("reauthorization_required")
         expect(stored.statusReason).toBe("r")
         expect(Redacted.value(stored.token.refreshToken)).toBe(Redacted.value(token.refreshToken))
-        expect(yield* after.list).toStrictEqual([account])
+        expect(yield* after.list).toStrictEqual({ accounts: [account], unreadable: [] })
         yield* after.set(account, token, { expectedVersion: 2 })
       })
   )
@@ -81,7 +71,7 @@ describe("TokenStore.layerFileSystem", () => {
     }))
 
   fileTest(
-    "a corrupt file fails get, set and list with a clear TokenStoreError and is left untouched",
+    "a corrupt file fails get and set with a clear TokenStoreError, is listed as unreadable, and is left untouched",
     (directory) =>
       Effect.gen(function*() {
         const store = yield* TokenStore.makeFileSystem(directory)
@@ -97,7 +87,13 @@ describe("TokenStore.layerFileSystem", () => {
           store.set(account, TokenStoreContract.makeToken(), { expectedVersion: null }),
           "not valid"
         )
-        yield* expectStoreError(store.list, "not valid JSON")
+        const listing = yield* store.list
+        expect(listing.accounts).toStrictEqual([])
+        expect(listing.unreadable).toStrictEqual([{
+          location: file,
+          reason: "the entry is corrupt: it is not valid JSON"
+        }])
+        for (const canary of canaries) expect(JSON.stringify(listing)).not.toContain(canary)
         expect(yield* read(file)).toBe(corrupt)
 
         yield* store.delete(account)
@@ -115,7 +111,10 @@ describe("TokenStore.layerFileSystem", () => {
       // Bob's file copied over Alice's must not hand Bob's token to Alice.
       yield* write(fileOf(directory, account), yield* read(fileOf(directory, bob)))
       yield* expectStoreError(store.get(account), "belongs to another account")
-      yield* expectStoreError(store.list, "belongs to another account")
+      expect(yield* store.list).toStrictEqual({
+        accounts: [bob],
+        unreadable: [{ location: fileOf(directory, account), reason: "the entry belongs to another account" }]
+      })
 
       yield* write(fileOf(directory, account), "{\"format\":7}")
       yield* expectStoreError(store.get(account), "format 7, which this version cannot read")
@@ -127,8 +126,55 @@ describe("TokenStore.layerFileSystem", () => {
       yield* store.set(account, TokenStoreContract.makeToken(), { expectedVersion: null })
       yield* write(NPath.join(directory, "README.txt"), "hello")
       yield* write(NPath.join(directory, `.${"0".repeat(64)}.abc.tmp`), "partial")
-      expect(yield* store.list).toStrictEqual([account])
+      expect(yield* store.list).toStrictEqual({ accounts: [account], unreadable: [] })
     }))
+
+  fileTest("one corrupt entry among good ones: the good accounts are listed, the bad one reported on its own", (
+    directory
+  ) =>
+    Effect.gen(function*() {
+      const store = yield* TokenStore.makeFileSystem(directory)
+      const others = ["bob", "carol", "dave"].map(AccountId.make)
+      for (const id of [account, ...others]) {
+        yield* store.set(id, TokenStoreContract.makeToken(id), { expectedVersion: null })
+      }
+      yield* write(fileOf(directory, "carol"), "not json at all")
+      const listing = yield* store.list
+      expect(listing.accounts).toStrictEqual([account, AccountId.make("bob"), AccountId.make("dave")].sort())
+      expect(listing.unreadable).toStrictEqual([
+        { location: fileOf(directory, "carol"), reason: "the entry is corrupt: it is not valid JSON" }
+      ])
+    }))
+
+  fileTest(
+    "temporary files of writes killed half-way are removed when the store opens, and by delete",
+    (directory) =>
+      Effect.gen(function*() {
+        const store = yield* TokenStore.makeFileSystem(directory)
+        const bob = AccountId.make("bob")
+        yield* store.set(account, TokenStoreContract.makeToken("alice"), { expectedVersion: null })
+        yield* store.set(bob, TokenStoreContract.makeToken("bob"), { expectedVersion: null })
+        const keyOf = (id: string) => NPath.basename(fileOf(directory, id), ".token")
+        // What a process killed between creating and renaming its temporary file leaves: a whole plaintext entry.
+        const leftover = (id: string, random: string) => NPath.join(directory, `.${keyOf(id)}.${random}.tmp`)
+        const entry = yield* read(fileOf(directory, account))
+        yield* write(leftover(account, "0a1b2c3d4e5f6071"), entry)
+        yield* write(leftover(bob, "8899aabbccddeeff"), entry)
+        yield* write(NPath.join(directory, "README.txt"), "not ours")
+
+        // `delete` (what `forget` and `logout` call) removes the account's leftovers with its entry.
+        yield* store.delete(account)
+        expect(NFS.existsSync(leftover(account, "0a1b2c3d4e5f6071"))).toBe(false)
+        expect(NFS.existsSync(leftover(bob, "8899aabbccddeeff"))).toBe(true)
+
+        // Opening the store removes every leftover, and nothing that is not one.
+        yield* TokenStore.makeFileSystem(directory)
+        expect(NFS.readdirSync(directory).sort()).toStrictEqual(
+          [NPath.basename(fileOf(directory, bob)), "README.txt"].sort()
+        )
+        expect(Option.isSome(yield* store.get(bob))).toBe(true)
+      })
+  )
 
   fileTest(
     "a directory that cannot be created fails the layer with TokenStoreError",

@@ -3,12 +3,14 @@ import * as NFS from "node:fs"
 import * as OS from "node:os"
 import * as NPath from "node:path"
 
-import { AccountId, OAuthToken, TokenCipher, TokenStore } from "@dropbox-sign-effect/oauth"
+import { AccountId, OAuthToken, TokenCipher, TokenStore, TokenStoreKit } from "@dropbox-sign-effect/oauth"
 import * as TokenStoreContract from "@dropbox-sign-effect/testing/TokenStoreContract"
 import { Error as PlatformError, KeyValueStore } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Layer, Option, Redacted, Schema } from "effect"
+
+import { expectStoreError } from "./expectStoreError.js"
 
 const key = Redacted.make("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
 const cipherLayer = TokenCipher.layer(key)
@@ -51,19 +53,6 @@ TokenStoreContract.run("TokenStore.layerFileSystem (encrypted)", fileSystemLayer
 const account = AccountId.make("kv-account")
 const sha256 = (text: string) => Crypto.createHash("sha256").update(text, "utf8").digest("hex")
 const entryKey = (prefix: string, id: string) => prefix + sha256(id)
-const canaries = Object.values(TokenStoreContract.canary)
-
-const expectStoreError = <A, E extends { readonly _tag: string; readonly message: string }, R>(
-  effect: Effect.Effect<A, E, R>,
-  reason: string
-) =>
-  Effect.gen(function*() {
-    const error = yield* Effect.flip(effect)
-    expect(error._tag).toBe("TokenStoreError")
-    expect(error.message).toContain(reason)
-    for (const canary of canaries) expect(error.message).not.toContain(canary)
-    return error
-  })
 
 const kvTest = (
   title: string,
@@ -145,7 +134,7 @@ describe("TokenStore.layerKeyValueStore", () => {
     Effect.gen(function*() {
       yield* store.set(account, TokenStoreContract.makeToken(), { expectedVersion: null })
       yield* kv.remove(entryKey("dropbox-sign-token.", account))
-      expect(yield* store.list).toStrictEqual([])
+      expect(yield* store.list).toStrictEqual({ accounts: [], unreadable: [] })
     }))
 
   it.effect("honours the prefix, and two prefixes on one KeyValueStore are separate stores", () =>
@@ -156,7 +145,7 @@ describe("TokenStore.layerKeyValueStore", () => {
       yield* first.set(account, TokenStoreContract.makeToken("1"), { expectedVersion: null })
       expect(yield* kv.has(entryKey("first/", account))).toBe(true)
       expect(yield* second.get(account)).toStrictEqual(Option.none())
-      expect(yield* second.list).toStrictEqual([])
+      expect(yield* second.list).toStrictEqual({ accounts: [], unreadable: [] })
     }).pipe(Effect.provide(KeyValueStore.layerMemory)))
 
   it.effect("a failing KeyValueStore surfaces as TokenStoreError", () =>
@@ -214,7 +203,7 @@ const entry = (token: OAuthToken.OAuthToken): TokenStore.StoredToken => ({
   updatedAt: DateTime.unsafeMake("2025-02-03T04:05:06.789Z")
 })
 
-describe("TokenStore.encodeEntry / decodeEntry", () => {
+describe("TokenStoreKit.encodeEntry / decodeEntry", () => {
   it.effect.prop(
     "round-trips any token, plain and encrypted",
     { token: OAuthToken.OAuthToken, version: Schema.Int.pipe(Schema.between(1, 1_000_000)) },
@@ -223,9 +212,9 @@ describe("TokenStore.encodeEntry / decodeEntry", () => {
         const cipher = yield* TokenCipher.make(key)
         for (const options of [undefined, { cipher }]) {
           const original = { ...entry(token), version }
-          const decoded = yield* TokenStore.decodeEntry(
+          const decoded = yield* TokenStoreKit.decodeEntry(
             account,
-            yield* TokenStore.encodeEntry(original, options),
+            yield* TokenStoreKit.encodeEntry(original, options),
             options
           )
           expect(decoded.version).toBe(version)
@@ -242,25 +231,25 @@ describe("TokenStore.encodeEntry / decodeEntry", () => {
   it.effect("rejects an unknown format, a schema mismatch and another account's entry, without secrets", () =>
     Effect.gen(function*() {
       const token = TokenStoreContract.makeToken()
-      const encoded = yield* TokenStore.encodeEntry(entry(token))
+      const encoded = yield* TokenStoreKit.encodeEntry(entry(token))
       const json: unknown = JSON.parse(encoded)
       expect(json).toMatchObject({ format: 1 })
 
       yield* expectStoreError(
-        TokenStore.decodeEntry(account, encoded.replace("\"format\":1", "\"format\":2")),
+        TokenStoreKit.decodeEntry(account, encoded.replace("\"format\":1", "\"format\":2")),
         "format 2, which this version cannot read"
       )
       const mismatch = yield* expectStoreError(
-        TokenStore.decodeEntry(account, encoded.replace("\"version\":3", "\"version\":\"3\"")),
+        TokenStoreKit.decodeEntry(account, encoded.replace("\"version\":3", "\"version\":\"3\"")),
         "does not match format 1 (at version)"
       )
       expect(mismatch.message).not.toContain(Redacted.value(token.accessToken))
       const emptySecret = encoded.replace(Redacted.value(token.refreshToken), "")
-      yield* expectStoreError(TokenStore.decodeEntry(account, emptySecret), "token.refreshToken")
-      yield* expectStoreError(TokenStore.decodeEntry(account, "[]"), "not an object with a format field")
-      yield* expectStoreError(TokenStore.decodeEntry(AccountId.make("someone-else"), encoded), "another account")
+      yield* expectStoreError(TokenStoreKit.decodeEntry(account, emptySecret), "token.refreshToken")
+      yield* expectStoreError(TokenStoreKit.decodeEntry(account, "[]"), "not an object with a format field")
+      yield* expectStoreError(TokenStoreKit.decodeEntry(AccountId.make("someone-else"), encoded), "another account")
       // A JSON parse error would quote the input: the message must not.
       const truncated = encoded.slice(0, encoded.indexOf(TokenStoreContract.canary.refreshToken) + 30)
-      yield* expectStoreError(TokenStore.decodeEntry(account, truncated), "not valid JSON")
+      yield* expectStoreError(TokenStoreKit.decodeEntry(account, truncated), "not valid JSON")
     }))
 })

@@ -1,0 +1,204 @@
+import type { Redacted, Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit } from "effect"
+
+import * as AccountId from "../AccountId.js"
+import { OAuthClient } from "../OAuthClient.js"
+import { OAuthConfig } from "../OAuthConfig.js"
+import * as OAuthState from "../OAuthState.js"
+import type { OAuthToken } from "../OAuthToken.js"
+import { ReauthorizationRequiredError, StateMismatchError, type TokenError, TokenNotFoundError } from "../TokenError.js"
+import type { Options, Service } from "../TokenManager.js"
+import { type StoredToken, TokenStore } from "../TokenStore.js"
+import * as BackgroundRefresher from "./backgroundRefresher.js"
+import * as KeyedSingleFlight from "./keyedSingleFlight.js"
+import * as RefreshProtocol from "./refreshProtocol.js"
+import * as TokenCache from "./tokenCache.js"
+import * as TokenSignals from "./tokenSignals.js"
+
+/**
+ * What `DropboxSignHttpClient` needs beyond the public service: the stored version behind a token, so that after a
+ * 401 it refreshes only if nobody has replaced that token yet.
+ *
+ * @internal
+ */
+export interface VersionedAccess {
+  readonly current: (account: AccountId.AccountId) => Effect.Effect<StoredToken, TokenError>
+  readonly refreshIfStale: (account: AccountId.AccountId, version: number) => Effect.Effect<StoredToken, TokenError>
+}
+
+const handles = new WeakMap<Service, VersionedAccess>()
+
+/**
+ * The versioned access of a manager made by `make`. A manager of the application's own (a test double built with
+ * `TokenManager.of`) has none: it is served through its public operations, with every 401 forcing a refresh.
+ *
+ * @internal
+ */
+export const versionedAccess = (manager: Service): VersionedAccess => {
+  const known = handles.get(manager)
+  if (known !== undefined) return known
+  const unversioned = (account: AccountId.AccountId, token: OAuthToken): StoredToken => ({
+    account,
+    token,
+    version: 0,
+    status: "active",
+    updatedAt: token.issuedAt
+  })
+  return {
+    current: (account) => Effect.map(manager.token(account), (token) => unversioned(account, token)),
+    refreshIfStale: (account) => Effect.map(manager.refresh(account), (token) => unversioned(account, token))
+  }
+}
+
+const reauthorizationRequired = (stored: StoredToken) =>
+  new ReauthorizationRequiredError({
+    account: stored.account,
+    reason: stored.statusReason ?? "the grant was revoked or has expired"
+  })
+
+/** @internal */
+export const make = (
+  options: Options = {}
+): Effect.Effect<Service, never, OAuthClient | OAuthConfig | TokenStore | Scope.Scope> =>
+  Effect.gen(function*() {
+    const client = yield* OAuthClient
+    const config = yield* OAuthConfig
+    const store = yield* TokenStore
+    const signals = yield* TokenSignals.make
+    const cache = TokenCache.make(config.refreshWindow, {
+      initial: Duration.decode(options.failureBackoff ?? Duration.seconds(1)),
+      max: Duration.decode(options.maxFailureBackoff ?? Duration.minutes(5))
+    })
+    const refreshes = yield* KeyedSingleFlight.make<AccountId.AccountId, StoredToken, TokenError>()
+    const loads = yield* KeyedSingleFlight.make<AccountId.AccountId, TokenCache.Entry, TokenError>()
+    const protocol = RefreshProtocol.make({
+      client,
+      store,
+      cache,
+      signals,
+      storeWriteRetry: options.storeWriteRetry ?? RefreshProtocol.defaultStoreWriteRetry
+    })
+
+    const load = (account: AccountId.AccountId, cached: TokenCache.Entry | undefined) =>
+      Effect.flatMap(store.get(account), (stored) =>
+        stored._tag === "None"
+          ? Effect.fail(new TokenNotFoundError({ account }))
+          : cache.rememberUnlessChanged(stored.value, cached))
+
+    /**
+     * The one way to an account's entry, for every operation: the cached entry when it is active; otherwise the
+     * store's, read once however many callers arrive (a cold start), and read again when the cached entry says the
+     * account needs re-authorization (another process may have re-authorized it since).
+     */
+    const lookup = (account: AccountId.AccountId): Effect.Effect<TokenCache.Entry, TokenError> =>
+      Effect.suspend(() => {
+        const cached = cache.peek(account)
+        return cached !== undefined && cached.stored.status === "active"
+          ? Effect.succeed(cached)
+          : Effect.flatMap(loads.run(account, load(account, cached)), Deferred.await)
+      })
+
+    const startRefresh = (account: AccountId.AccountId, request: RefreshProtocol.RefreshRequest) =>
+      refreshes.run(account, protocol.refresh(account, request))
+
+    const refreshIfStale = (account: AccountId.AccountId, version: number) =>
+      Effect.flatMap(startRefresh(account, { knownVersion: version, force: true }), Deferred.await)
+
+    /** Everything but the hot path: a cold or marked account, the refresh window, expiry, and failures. */
+    const slowCurrent = (account: AccountId.AccountId): Effect.Effect<StoredToken, TokenError> =>
+      Effect.flatMap(lookup(account), (entry) => {
+        const stored = entry.stored
+        if (stored.status === "reauthorization_required") return Effect.fail(reauthorizationRequired(stored))
+        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          if (now < entry.refreshAtMillis) return Effect.succeed(stored)
+          const request = { knownVersion: stored.version, force: false }
+          if (now < entry.expiresAtMillis) {
+            // Stale while revalidate: still valid, so answer now and refresh behind the caller's back.
+            return now >= entry.retryAtMillis
+              ? Effect.as(startRefresh(account, request), stored)
+              : Effect.succeed(stored)
+          }
+          if (now < entry.retryAtMillis && entry.lastError !== undefined) return Effect.fail(entry.lastError)
+          return Effect.flatMap(startRefresh(account, request), Deferred.await)
+        })
+      })
+
+    /**
+     * The hot path: a cached, active entry outside its refresh window is answered with one read of the clock and one
+     * of the cache, returning an answer made when the entry was cached.
+     */
+    const currentWith = <A>(
+      account: AccountId.AccountId,
+      fast: (entry: TokenCache.Entry) => Exit.Exit<A>,
+      slow: (stored: StoredToken) => A
+    ): Effect.Effect<A, TokenError> =>
+      Effect.clockWith((clock) => {
+        const entry = cache.peek(account)
+        return entry !== undefined && entry.stored.status === "active" &&
+            clock.unsafeCurrentTimeMillis() < entry.refreshAtMillis
+          ? fast(entry)
+          : Effect.map(slowCurrent(account), slow)
+      })
+
+    const accessToken = (account: AccountId.AccountId = AccountId.defaultAccount) =>
+      currentWith<Redacted.Redacted<string>>(
+        account,
+        (entry) => entry.accessToken,
+        (stored) => stored.token.accessToken
+      )
+
+    const token = (account: AccountId.AccountId = AccountId.defaultAccount) =>
+      currentWith<OAuthToken>(account, (entry) => entry.token, (stored) => stored.token)
+
+    const current = (account: AccountId.AccountId) =>
+      currentWith<StoredToken>(account, (entry) => Exit.succeed(entry.stored), (stored) => stored)
+
+    const refresh = (account: AccountId.AccountId = AccountId.defaultAccount) =>
+      Effect.flatMap(lookup(account), (entry) =>
+        entry.stored.status === "reauthorization_required"
+          ? Effect.fail(reauthorizationRequired(entry.stored))
+          : Effect.map(refreshIfStale(account, entry.stored.version), (stored) => stored.token))
+
+    const authorize: Service["authorize"] = (account, callback, expectedState) =>
+      (OAuthState.verify(expectedState, callback.state)
+        ? Effect.map(protocol.authorize(account, callback), (stored) => stored.token)
+        : Effect.fail(new StateMismatchError())).pipe(
+          Effect.withSpan("TokenManager.authorize", { attributes: { "dropbox_sign.account": account } })
+        )
+
+    const forget = (account: AccountId.AccountId = AccountId.defaultAccount) =>
+      Effect.zipRight(store.delete(account), cache.forget(account))
+
+    const refreshDueAccounts = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.forEach(
+        cache.due(now),
+        (entry) =>
+          startRefresh(entry.stored.account, { knownVersion: entry.stored.version, force: false }).pipe(
+            Effect.flatMap(Deferred.await),
+            Effect.ignore
+          ),
+        { concurrency: options.backgroundConcurrency ?? 4, discard: true }
+      ))
+
+    if (options.backgroundRefresh ?? true) {
+      yield* BackgroundRefresher.start({
+        store,
+        preload: (account) => lookup(account),
+        refreshDue: refreshDueAccounts,
+        interval: options.backgroundInterval ?? Duration.seconds(15)
+      })
+    }
+
+    const service: Service = {
+      accessToken,
+      token,
+      authorize,
+      refresh,
+      forget,
+      refreshDueAccounts,
+      events: signals.events,
+      subscribe: signals.subscribe
+    }
+    handles.set(service, { current, refreshIfStale })
+    return service
+  })
