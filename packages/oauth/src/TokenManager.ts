@@ -43,6 +43,13 @@ export interface Options {
    * of the grant); default `defaultStoreWriteRetry`.
    */
   readonly storeWriteRetry?: Schedule.Schedule<unknown> | undefined
+  /**
+   * After Dropbox Sign refuses a refresh token, how long the store is re-read (every 100 ms) before the account is
+   * marked for re-authorization: a process that lost its refresh lock mid-refresh may still be storing the token that
+   * retired the one refused. Default: 1 second for a store whose lock is shared by processes
+   * (`TokenStore.Service.sharedRefreshLock`, the PostgreSQL store), 0 (mark at once) for an in-process lock.
+   */
+  readonly refusalConfirmation?: Duration.DurationInput | undefined
 }
 
 /**

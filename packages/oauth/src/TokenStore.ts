@@ -114,6 +114,12 @@ export interface Service {
     account: AccountId,
     effect: Effect.Effect<A, E, R>
   ) => Effect.Effect<A, E | TokenStoreError, R>
+  /**
+   * True when the refresh lock is shared by several processes (a database lock), and can therefore be lost by its
+   * holder mid-refresh, a connection terminated, say: the manager then confirms a refusal against the store before
+   * recording it (`TokenManager.Options.refusalConfirmation`). Absent for an in-process lock.
+   */
+  readonly sharedRefreshLock?: boolean | undefined
 }
 
 /**

@@ -95,6 +95,27 @@ describe("TokenManager", () => {
         expect([...seen][0]).toMatchObject({ _tag: "Refreshed", source: "store" })
       }))
 
+    it.scoped("with a lock shared by processes, a refusal waits a moment for a token a lost lock holder is storing", () =>
+      Effect.gen(function*() {
+        const server = yield* scriptedClient
+        const { gets, store: inner } = yield* instrumentedStore
+        const store = TokenStore.TokenStore.of({ ...inner, sharedRefreshLock: true })
+        const tokens = yield* manager(server.client, store)
+        yield* tokens.authorize(alice, { code: "1", state: "s" }, "s")
+        yield* TestClock.adjust("61 minutes")
+        const caller = yield* Effect.fork(tokens.accessToken(alice))
+        yield* untilPresented(server, 1)
+        const readsBefore = yield* gets
+        yield* server.answer(Effect.fail(refused))
+        // The refusal is being confirmed: the store is read again at once, then every 100 ms for up to a second.
+        yield* Effect.repeat(Effect.zipRight(Effect.yieldNow(), gets), { until: (reads) => reads > readsBefore })
+        yield* TestClock.adjust("300 millis")
+        yield* store.set(alice, yield* issue("from-the-lost-holder"), { expectedVersion: 1 })
+        yield* TestClock.adjust("200 millis")
+        expect(Redacted.value(yield* Fiber.join(caller))).toBe("access-from-the-lost-holder")
+        expect(yield* stored(store)).toMatchObject({ version: 2, status: "active" })
+      }))
+
     it.scoped("a store that fails the write keeps the answer: the write is tried again until it lands", () =>
       Effect.gen(function*() {
         const { failNext, server, store, tokens } = yield* connect

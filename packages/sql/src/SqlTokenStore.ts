@@ -211,7 +211,14 @@ RETURNING version`
       Effect.map((rows): TokenStore.Listing => ({ accounts: rows.map((row) => row.account).sort(), unreadable: [] }))
     )
 
-    return TokenStoreKit.withSpans("sql", { get, set, delete: del, list, withRefreshLock: lock.withLock }, {
+    return TokenStoreKit.withSpans("sql", {
+      get,
+      set,
+      delete: del,
+      list,
+      withRefreshLock: lock.withLock,
+      sharedRefreshLock: dialect === "postgresql"
+    }, {
       "db.system.name": dialect
     })
   })

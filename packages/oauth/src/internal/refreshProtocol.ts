@@ -1,9 +1,9 @@
-import { Clock, DateTime, Duration, Effect, Fiber, Metric, Option, Predicate, Redacted, Schedule } from "effect"
+import { Clock, DateTime, Duration, Effect, Fiber, Metric, Option, Predicate, Schedule } from "effect"
 
 import type { AccountId } from "../AccountId.js"
 import type { CallbackParams, Service as OAuthClient } from "../OAuthClient.js"
 import { isOAuthError, type OAuthApiError, type OAuthError } from "../OAuthError.js"
-import type { OAuthToken } from "../OAuthToken.js"
+import { type OAuthToken, sameSecrets } from "../OAuthToken.js"
 import {
   ReauthorizationRequiredError,
   type TokenError,
@@ -34,6 +34,8 @@ export interface Dependencies {
   readonly signals: TokenSignals
   /** Spaces the attempts at storing a token received from Dropbox Sign while the store fails. */
   readonly storeWriteRetry: Schedule.Schedule<unknown>
+  /** How long a refusal is confirmed by re-reading the store before the account is marked. */
+  readonly refusalConfirmation: Duration.Duration
 }
 
 /**
@@ -71,14 +73,11 @@ const isOutcomeUnknown = (error: OAuthError): boolean =>
   // A 2XX the client cannot use (truncated, malformed) may still have rotated the refresh token on the server.
   (error._tag === "ResponseDecodeError" && error.status >= 200 && error.status < 300)
 
-const sameRefreshToken = (self: OAuthToken, that: OAuthToken): boolean =>
-  Redacted.value(self.refreshToken) === Redacted.value(that.refreshToken)
-
-const sameAccessToken = (self: OAuthToken, that: OAuthToken): boolean =>
-  Redacted.value(self.accessToken) === Redacted.value(that.accessToken)
-
 /** How a write of an exchanged token ended: stored as this manager's own, or superseded by a newer entry. */
 type Outcome = readonly [StoredToken, "exchange" | "store"]
+
+/** How often the store is read again while a refusal is being confirmed. */
+const refusalPolling = Duration.millis(100)
 
 /** A compare-and-set write over a status mark can lose to another mark; past this many rounds, adopt the store. */
 const maxFenceRounds = 5
@@ -137,8 +136,8 @@ export const make = (deps: Dependencies): RefreshProtocol => {
    * Stores what an exchange of `base`'s refresh token returned: the fence. Once the server may have rotated the refresh
    * token, `token` is the only copy of the grant, so a failing store is retried (the SQL store moves to a new
    * connection), and a lost compare-and-set is settled by reading what won:
-   * - the entry still carries the refresh token that was exchanged: at most a status mark was written over `base` (by
-   *   a process that presented the retired token while this write was in flight, say), nothing newer exists, and this
+   * - the entry still carries `base`'s very token (both secrets): only a status mark was written over it (by a process
+   *   that presented the retired refresh token while this write was in flight, say), nothing newer exists, and this
    *   token replaces it;
    * - the entry carries this very token: an earlier attempt of this write landed and only its acknowledgement was lost;
    * - anything else is newer (another process refreshed, or the account was authorized again): it is adopted.
@@ -150,10 +149,10 @@ export const make = (deps: Dependencies): RefreshProtocol => {
         "StaleTokenError",
         () =>
           Effect.flatMap(readLatestPersistently(base.account), (latest): Effect.Effect<Outcome, TokenError> => {
-            if (sameAccessToken(latest.token, token) && sameRefreshToken(latest.token, token)) {
+            if (sameSecrets(latest.token, token)) {
               return Effect.succeed([latest, "exchange"])
             }
-            if (sameRefreshToken(latest.token, base.token) && round < maxFenceRounds) {
+            if (sameSecrets(latest.token, base.token) && round < maxFenceRounds) {
               return Effect.zipRight(
                 Effect.logInfo("A token received from Dropbox Sign replaces a status written over its predecessor")
                   .pipe(Effect.annotateLogs({ account: base.account, version: latest.version })),
@@ -169,8 +168,18 @@ export const make = (deps: Dependencies): RefreshProtocol => {
    * Dropbox Sign refused the refresh token. Recorded only after re-reading the store: a newer token stored meanwhile
    * (by a process whose write was still in flight when this one read) is adopted instead of marking a valid grant dead.
    */
+  const confirmRefusal = (base: StoredToken) =>
+    Effect.repeat(
+      readLatestPersistently(base.account),
+      Schedule.spaced(refusalPolling).pipe(
+        Schedule.upTo(deps.refusalConfirmation),
+        Schedule.whileInput((latest: StoredToken) => latest.version === base.version),
+        Schedule.passthrough
+      )
+    )
+
   const refused = (base: StoredToken, error: OAuthApiError): Effect.Effect<StoredToken, TokenError> =>
-    Effect.flatMap(readLatestPersistently(base.account), (latest) => {
+    Effect.flatMap(confirmRefusal(base), (latest) => {
       if (latest.version !== base.version) return adopt(latest)
       const reason = `Dropbox Sign refused the refresh token (${error.message})`
       return persistently(store.set(base.account, base.token, {

@@ -30,6 +30,7 @@ export const withSpans = (
     withRefreshLock: (account, effect) =>
       Effect.withSpan(service.withRefreshLock(account, effect), "TokenStore.withRefreshLock", {
         attributes: attributes(account)
-      })
+      }),
+    sharedRefreshLock: service.sharedRefreshLock
   }
 }

@@ -50,6 +50,9 @@ export const versionedAccess = (manager: Service): VersionedAccess => {
   }
 }
 
+/** @internal */
+export const defaultRefusalConfirmation = Duration.seconds(1)
+
 const reauthorizationRequired = (stored: StoredToken) =>
   new ReauthorizationRequiredError({
     account: stored.account,
@@ -76,7 +79,11 @@ export const make = (
       store,
       cache,
       signals,
-      storeWriteRetry: options.storeWriteRetry ?? RefreshProtocol.defaultStoreWriteRetry
+      storeWriteRetry: options.storeWriteRetry ?? RefreshProtocol.defaultStoreWriteRetry,
+      // Only a lock shared by processes can be lost mid-refresh; with an in-process lock a refusal is final at once.
+      refusalConfirmation: Duration.decode(
+        options.refusalConfirmation ?? (store.sharedRefreshLock === true ? defaultRefusalConfirmation : Duration.zero)
+      )
     })
 
     const load = (account: AccountId.AccountId, cached: TokenCache.Entry | undefined) =>

@@ -20,7 +20,7 @@ describe.skipIf(Postgres.skip)("a fleet of processes on one PostgreSQL", () => {
     () =>
       Effect.gen(function*() {
         const fleet = yield* Fleet.fleet()
-        const authorized = yield* fleet.authorize
+        const authorized = yield* fleet.authorize()
         const expired = yield* fleet.expire
         expect(expired.version).toBe(authorized.version + 1)
         const workers = yield* Effect.forEach(Arr.range(1, children), () => Fleet.spawn(fleet.config()), {
@@ -55,7 +55,7 @@ describe.skipIf(Postgres.skip)("a fleet of processes on one PostgreSQL", () => {
       Effect.gen(function*() {
         const lockTimeoutMillis = 8_000
         const fleet = yield* Fleet.fleet()
-        yield* fleet.authorize
+        yield* fleet.authorize()
         const expired = yield* fleet.expire
         const holder = yield* Fleet.spawn(fleet.config({ mode: "hold-lock" }))
         const worker = yield* Fleet.spawn(fleet.config({ lockTimeoutMillis }))
@@ -86,7 +86,7 @@ describe.skipIf(Postgres.skip)("a fleet of processes on one PostgreSQL", () => {
       Effect.gen(function*() {
         const rounds = 50
         const fleet = yield* Fleet.fleet({ defaultApp: { rotateRefreshTokens: true } })
-        const authorized = yield* fleet.authorize
+        const authorized = yield* fleet.authorize()
         const workers = yield* Effect.forEach(Arr.range(1, children), () => Fleet.spawn(fleet.config()), {
           concurrency: "unbounded"
         })

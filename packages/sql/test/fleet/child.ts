@@ -36,9 +36,10 @@ const worker = (config: Protocol.Config) =>
         case "Burst":
           return Effect.gen(function*() {
             const start = yield* Clock.currentTimeMillis
+            const accounts = command.accounts?.map(AccountId.make) ?? [account]
             const results = yield* Effect.forEach(
-              Arr.range(1, command.calls),
-              () => Effect.either(manager.accessToken(account)),
+              accounts.flatMap((id) => Arr.replicate(id, command.calls)),
+              (id) => Effect.either(manager.accessToken(id)),
               { concurrency: "unbounded" }
             )
             const millis = (yield* Clock.currentTimeMillis) - start
@@ -76,7 +77,11 @@ const holdLock = (config: Protocol.Config) =>
 const main = Effect.gen(function*() {
   const config = yield* Schema.decodeUnknown(Protocol.ConfigJson)(process.env.FLEET_CONFIG)
   const StoreLive = SqlTokenStore.layer({ schema: config.schema, lockTimeout: config.lockTimeoutMillis }).pipe(
-    Layer.provide(PgClient.layer({ url: Redacted.make(config.databaseUrl), maxConnections: config.maxConnections }))
+    Layer.provide(PgClient.layer({
+      url: Redacted.make(config.databaseUrl),
+      maxConnections: config.maxConnections,
+      applicationName: config.applicationName
+    }))
   )
   if (config.mode === "hold-lock") {
     return yield* Effect.provide(holdLock(config), StoreLive)

@@ -168,10 +168,12 @@ export interface Fleet {
   readonly schema: string
   /** The configuration of a child on this fleet's database and fake. */
   readonly config: (options?: Partial<Protocol.Config>) => Protocol.Config
-  /** Authorizes `account` through the fake (version 1), as the consent step would. */
-  readonly authorize: Effect.Effect<TokenStore.StoredToken, Error>
+  /** Authorizes `account` (default: the fleet's) through the fake, as the consent step would. */
+  readonly authorize: (id?: AccountId.AccountId) => Effect.Effect<TokenStore.StoredToken, Error>
   /** Rewrites the stored token as expired a second ago, and expires it at the fake too. */
   readonly expire: Effect.Effect<TokenStore.StoredToken, Error>
+  /** The prefix of every child's `application_name`: `Postgres.terminateConnections` of it kills the fleet's. */
+  readonly applicationName: string
   /** The fingerprint of the stored access token. */
   readonly storedFingerprint: Effect.Effect<string, Error>
 }
@@ -199,13 +201,15 @@ export const fleet = (
       })),
       Layer.provide(NodeHttpClient.layerUndici)
     )
-    const authorize = Effect.gen(function*() {
-      const manager = yield* TokenManager.TokenManager
-      const state = yield* OAuthState.make
-      const code = yield* fake.issueCode({ state })
-      yield* manager.authorize(account, { code, state }, state)
-      return yield* Effect.flatten(store.get(account))
-    }).pipe(Effect.scoped, Effect.provide(managerLayer), Effect.mapError(toError))
+    const authorize = (id: AccountId.AccountId = account) =>
+      Effect.gen(function*() {
+        const manager = yield* TokenManager.TokenManager
+        const state = yield* OAuthState.make
+        const code = yield* fake.issueCode({ state })
+        yield* manager.authorize(id, { code, state }, state)
+        return yield* Effect.flatten(store.get(id))
+      }).pipe(Effect.scoped, Effect.provide(managerLayer), Effect.mapError(toError))
+    const applicationName = `dst-fleet-${schema}`
     const expire = Effect.gen(function*() {
       const stored = yield* Effect.flatten(store.get(account))
       const now = yield* DateTime.now
@@ -235,9 +239,10 @@ export const fleet = (
         clientId: app.clientId,
         clientSecret: Redacted.value(app.clientSecret),
         maxConnections: 3,
+        applicationName,
         ...overrides
       })
-    return { fake, store, schema, config, authorize, expire, storedFingerprint }
+    return { fake, store, schema, config, authorize, expire, storedFingerprint, applicationName }
   })
 
 /** Waits until some session waits for (has not been granted) the refresh lock of the fleet's table. */

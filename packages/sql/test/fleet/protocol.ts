@@ -16,13 +16,16 @@ export class Config extends Schema.Class<Config>("Config")({
   apiUrl: Schema.String,
   clientId: Schema.String,
   clientSecret: Schema.String,
-  maxConnections: Schema.Int
+  maxConnections: Schema.Int,
+  /** Names the child's database connections, so that a test can terminate exactly those. */
+  applicationName: Schema.String
 }) {}
 
 export const ConfigJson = Schema.parseJson(Config)
 
 export const Command = Schema.Union(
-  Schema.TaggedStruct("Burst", { calls: Schema.Int }),
+  /** `calls` concurrent callers for each account (the configured one unless `accounts` names others). */
+  Schema.TaggedStruct("Burst", { calls: Schema.Int, accounts: Schema.optional(Schema.Array(Schema.String)) }),
   Schema.TaggedStruct("Refresh", {}),
   Schema.TaggedStruct("Exit", {})
 )
