@@ -57,14 +57,51 @@ export const authorizeRequest = (
     urlParams: { response_type: "code", client_id: clientId, state }
   })
 
+/** The default app's client secret, as a token request sends it. */
+export const clientSecret = Redacted.value(FakeDropboxSign.defaultApp.clientSecret)
+
+/** How a token request's body is encoded: official SDKs use all three. */
+export type Encoding = "json" | "form" | "multipart"
+
+/** `POST /oauth/token` (or `?refresh`) with `fields` in the chosen encoding (default JSON). */
+export const tokenRequest = (
+  baseUrl: string,
+  fields: Readonly<Record<string, string>>,
+  options: { readonly refresh?: boolean | undefined; readonly encoding?: Encoding | undefined } = {}
+) => {
+  const request = HttpClientRequest.post(`${baseUrl}/oauth/token${options.refresh === true ? "?refresh" : ""}`)
+  switch (options.encoding ?? "json") {
+    case "json":
+      return HttpClientRequest.bodyUnsafeJson(request, fields)
+    case "form":
+      return HttpClientRequest.bodyUrlParams(request, fields)
+    case "multipart": {
+      const form = new FormData()
+      for (const [key, value] of Object.entries(fields)) form.append(key, value)
+      return HttpClientRequest.bodyFormData(request, form)
+    }
+  }
+}
+
+/** The fields of a code exchange by the default app. */
+export const exchangeFields = (code: string, state: string, overrides: Readonly<Record<string, string>> = {}) => ({
+  grant_type: "authorization_code",
+  client_id: FakeDropboxSign.defaultApp.clientId,
+  client_secret: clientSecret,
+  code,
+  state,
+  ...overrides
+})
+
+/** The fields of a refresh by the default app. */
+export const refreshFields = (refreshToken: string, overrides: Readonly<Record<string, string>> = {}) => ({
+  grant_type: "refresh_token",
+  refresh_token: refreshToken,
+  client_id: FakeDropboxSign.defaultApp.clientId,
+  client_secret: clientSecret,
+  ...overrides
+})
+
 /** An authorization-code exchange for the default app, as JSON. */
 export const exchangeRequest = (baseUrl: string, code: string, state: string) =>
-  HttpClientRequest.post(`${baseUrl}/oauth/token`).pipe(
-    HttpClientRequest.bodyUnsafeJson({
-      grant_type: "authorization_code",
-      client_id: FakeDropboxSign.defaultApp.clientId,
-      client_secret: Redacted.value(FakeDropboxSign.defaultApp.clientSecret),
-      code,
-      state
-    })
-  )
+  tokenRequest(baseUrl, exchangeFields(code, state))
