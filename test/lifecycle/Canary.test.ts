@@ -1,7 +1,7 @@
 import { DropboxSignHttpClient, OAuthState, TokenManager } from "@dropbox-sign-effect/oauth"
 import { FakeDropboxSign, SecretCanary, TestTime } from "@dropbox-sign-effect/testing"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Layer, Queue, Redacted, TestClock } from "effect"
+import { Chunk, Effect, Exit, Layer, Queue, Redacted } from "effect"
 
 import * as Harness from "./harness.js"
 
@@ -38,10 +38,10 @@ describe("lifecycle secrets", () => {
         outcomes.push(yield* Effect.exit(tm.authorize(Harness.alice, { code, state: "forged" }, state)))
         outcomes.push(yield* Effect.exit(tm.authorize(Harness.alice, { code, state }, state)))
         yield* fake.injectFault("refresh", FakeDropboxSign.Fault.Status({ status: 503 }), 5)
-        yield* TestClock.adjust("1 hour")
+        yield* TestTime.adjust("1 hour")
         outcomes.push(yield* Effect.exit(TestTime.runWithClock(tm.accessToken(Harness.alice))))
         yield* fake.revokeGrant()
-        yield* TestClock.adjust("1 hour")
+        yield* TestTime.adjust("1 hour")
         outcomes.push(yield* Effect.exit(TestTime.runWithClock(tm.accessToken(Harness.alice))))
         outcomes.push(yield* Effect.exit(http.get("/account")))
       })

@@ -106,6 +106,14 @@ const expectStale = (
 const account = AccountId.make("contract-account")
 const other = AccountId.make("contract-other")
 
+/** Reads `account` back: it holds `token` at `version`. */
+const expectStored = (store: TokenStore.Service, version: number, token: OAuthToken.OAuthToken) =>
+  Effect.gen(function*() {
+    const read = yield* Effect.flatten(store.get(account))
+    expect(read.version).toBe(version)
+    expectSameToken(read.token, token)
+  })
+
 /**
  * Registers `describe(name)` with the contract tests. Each test builds its own store from `layer`, so `layer` must
  * create fresh state (a new temporary directory, schema or table prefix) and may clean it up with a finalizer.
@@ -140,22 +148,21 @@ export const run = (
     test("set creates version 1, active, at the Clock's time; get reads it back with its secrets", (store) =>
       Effect.gen(function*() {
         yield* TestClock.adjust("90 minutes")
+        // What `set` returns and what `get` reads back: the same first entry, stamped with the Clock's time.
+        const expectFirstEntry = (entry: TokenStore.StoredToken, token: OAuthToken.OAuthToken) => {
+          expect(entry.account).toBe(account)
+          expect(entry.version).toBe(1)
+          expect(entry.status).toBe("active")
+          expect(entry.statusReason).toBeUndefined()
+          expect(DateTime.toEpochMillis(entry.updatedAt)).toBe(90 * 60 * 1000)
+          expectSameToken(entry.token, token)
+        }
         const token = makeToken()
         const written = yield* store.set(account, token, { expectedVersion: null })
-        expect(written.account).toBe(account)
-        expect(written.version).toBe(1)
-        expect(written.status).toBe("active")
-        expect(written.statusReason).toBeUndefined()
-        expect(DateTime.toEpochMillis(written.updatedAt)).toBe(90 * 60 * 1000)
-        expectSameToken(written.token, token)
+        expectFirstEntry(written, token)
 
         const read = yield* Effect.flatten(store.get(account))
-        expect(read.account).toBe(account)
-        expect(read.version).toBe(1)
-        expect(read.status).toBe("active")
-        expect(read.statusReason).toBeUndefined()
-        expect(DateTime.toEpochMillis(read.updatedAt)).toBe(90 * 60 * 1000)
-        expectSameToken(read.token, token)
+        expectFirstEntry(read, token)
         expect(OAuthToken.sameSecrets(read.token, token)).toBe(true)
         expectNoSecrets(read)
       }))
@@ -167,9 +174,7 @@ export const run = (
           const written = yield* store.set(account, makeToken(String(version + 1)), { expectedVersion: version })
           expect(written.version).toBe(version + 1)
         }
-        const read = yield* Effect.flatten(store.get(account))
-        expect(read.version).toBe(6)
-        expectSameToken(read.token, makeToken("6"))
+        yield* expectStored(store, 6, makeToken("6"))
       }))
 
     test("a write with a stale version fails with StaleTokenError and changes nothing", (store) =>
@@ -178,9 +183,7 @@ export const run = (
         yield* store.set(account, makeToken("2"), { expectedVersion: 1 })
         expectStale(yield* Effect.either(store.set(account, makeToken("3"), { expectedVersion: 1 })), 1, 2)
         expectStale(yield* Effect.either(store.set(account, makeToken("3"), { expectedVersion: 3 })), 3, 2)
-        const read = yield* Effect.flatten(store.get(account))
-        expect(read.version).toBe(2)
-        expectSameToken(read.token, makeToken("2"))
+        yield* expectStored(store, 2, makeToken("2"))
       }))
 
     test("creating (expectedVersion null) over an existing entry fails with StaleTokenError", (store) =>
@@ -207,9 +210,7 @@ export const run = (
         const winners = Arr.getRights(results)
         expect(winners.length).toBe(1)
         for (const loser of Arr.getLefts(results)) expect(loser._tag).toBe("StaleTokenError")
-        const read = yield* Effect.flatten(store.get(account))
-        expect(read.version).toBe(2)
-        expectSameToken(read.token, Option.getOrThrow(Arr.head(winners)).token)
+        yield* expectStored(store, 2, Option.getOrThrow(Arr.head(winners)).token)
       }))
 
     test("status and reason round-trip and keep the refresh token", (store) =>

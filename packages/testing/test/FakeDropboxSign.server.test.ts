@@ -1,48 +1,19 @@
 import { FakeDropboxSign } from "@dropbox-sign-effect/testing"
-import type { HttpClientError } from "@effect/platform"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import type { HttpClient, HttpClientError } from "@effect/platform"
+import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Predicate, Redacted, Schema } from "effect"
 
-const { defaultApp, Fault } = FakeDropboxSign
-const clientSecret = Redacted.value(defaultApp.clientSecret)
+import { decode, exchangeFields, exchangeRequest, refreshFields, send, TokenBody, tokenRequest } from "./utils/http.js"
 
-const TokenBody = Schema.Struct({
-  access_token: Schema.String,
-  token_type: Schema.Literal("Bearer"),
-  refresh_token: Schema.String,
-  expires_in: Schema.Number,
-  state: Schema.NullOr(Schema.String)
-})
+const { defaultApp, Fault } = FakeDropboxSign
 
 const AccountBody = Schema.Struct({ account: Schema.Struct({ account_id: Schema.String }) })
 
-const send = (request: HttpClientRequest.HttpClientRequest) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const response = yield* client.execute(request)
-    return { status: response.status, headers: response.headers, text: yield* response.text }
-  })
-
-const decode = <A, I>(schema: Schema.Schema<A, I>) => (answer: { readonly text: string }) =>
-  Schema.decodeUnknown(Schema.parseJson(schema))(answer.text)
-
 const serverUrl = Effect.map(FakeDropboxSign.FakeDropboxSignServer, (server) => server.url)
 
-const tokenRequest = (url: string, fields: Readonly<Record<string, string>>, refresh = false) =>
-  HttpClientRequest.post(`${url}/oauth/token${refresh ? "?refresh" : ""}`).pipe(
-    HttpClientRequest.bodyUnsafeJson(fields)
-  )
-
-const exchange = (url: string, code: string, state: string) =>
-  send(tokenRequest(url, {
-    grant_type: "authorization_code",
-    client_id: defaultApp.clientId,
-    client_secret: clientSecret,
-    code,
-    state
-  }))
+const exchange = (url: string, code: string, state: string) => send(exchangeRequest(url, code, state))
 
 /** Every error code on the cause chain: undici nests the system error. */
 const causeCodes = (error: HttpClientError.HttpClientError): ReadonlyArray<string> => {
@@ -80,12 +51,7 @@ describe("FakeDropboxSign (loopback server)", () => {
       const pair = yield* exchange(server.url, code, "loop").pipe(Effect.flatMap(decode(TokenBody)))
       expect(pair.state).toBe("loop")
 
-      const refreshed = yield* send(tokenRequest(server.url, {
-        grant_type: "refresh_token",
-        refresh_token: pair.refresh_token,
-        client_id: defaultApp.clientId,
-        client_secret: clientSecret
-      }, true))
+      const refreshed = yield* send(tokenRequest(server.url, refreshFields(pair.refresh_token), { refresh: true }))
       expect(refreshed.status).toBe(200)
       expect(refreshed.headers["x-ratelimit-remaining"]).toBe("98")
 
@@ -109,21 +75,16 @@ describe("FakeDropboxSign (loopback server)", () => {
     withServer(Effect.gen(function*() {
       const url = yield* serverUrl
       const fake = yield* FakeDropboxSign.FakeDropboxSign
-      const fields = (code: string, state: string) => ({
-        grant_type: "authorization_code",
-        client_id: defaultApp.clientId,
-        client_secret: clientSecret,
-        code,
-        state
-      })
       const formCode = Redacted.value(yield* fake.issueCode({ state: "form" }))
       const form = yield* send(
-        HttpClientRequest.post(`${url}/oauth/token`).pipe(HttpClientRequest.bodyUrlParams(fields(formCode, "form")))
+        HttpClientRequest.post(`${url}/oauth/token`).pipe(
+          HttpClientRequest.bodyUrlParams(exchangeFields(formCode, "form"))
+        )
       )
       expect(form.status).toBe(200)
       const multipartCode = Redacted.value(yield* fake.issueCode({ state: "multipart" }))
       const data = new FormData()
-      for (const [key, value] of Object.entries(fields(multipartCode, "multipart"))) data.append(key, value)
+      for (const [key, value] of Object.entries(exchangeFields(multipartCode, "multipart"))) data.append(key, value)
       // Encoded up front: the undici client cannot stream Node's global FormData.
       const encoded = new Response(data)
       const bytes = new Uint8Array(yield* Effect.promise(() => encoded.arrayBuffer()))

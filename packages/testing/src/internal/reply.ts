@@ -23,6 +23,9 @@ export const json = (status: number, value: unknown, headers: Readonly<Record<st
   contentType: "application/json"
 })
 
+/** The content type of HTML pages. */
+export const htmlContentType = "text/html; charset=utf-8"
+
 /** A reply with any body and content type. */
 export const raw = (
   status: number,

@@ -1,16 +1,15 @@
 /**
- * The fake's state and its transitions, as pure functions over an immutable `Store`. The service keeps one `Store` in
- * a `Ref` and applies each transition with `Ref.modify`, so a request's checks and effects are atomic: of 1,000
- * concurrent refreshes of one rotating refresh token exactly one wins.
+ * The fake's state and its transitions, as pure functions over an immutable `Store`. The fake keeps one `Store` in a
+ * `Ref` and applies each transition with `Ref.modify`, so a request's checks and effects are atomic: of 1,000
+ * concurrent refreshes of one rotating refresh token exactly one wins. The token endpoint's transitions are in
+ * `grants.ts`, the browser step's in `authorization.ts`; every change to a `Store` is a function of these modules.
  */
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 
 import type { FakeAccount, FakeApp } from "../FakeDropboxSign.js"
-import { stringField } from "./body.js"
 import type { ErrorShape } from "./reply.js"
 
 /** An authorization code: single-use, bound to a client, an account and the state it was issued with. */
@@ -54,6 +53,16 @@ export interface Store {
   readonly signedIn: string
   /** How many upcoming consents are denied. */
   readonly denials: number
+  /** Consent pages shown, by their one-time id; answered ones stay, so a replay is told apart from a forgery. */
+  readonly consents: HashMap.HashMap<string, ConsentRecord>
+}
+
+/** A consent page that was shown: what its form may answer, once. */
+export interface ConsentRecord {
+  readonly clientId: string
+  readonly accountId: string
+  readonly state: string
+  readonly answered: boolean
 }
 
 /** A store holding one app and one account. */
@@ -65,7 +74,8 @@ export const make = (app: FakeApp, account: FakeAccount): Store => ({
   accessTokens: HashMap.empty(),
   refreshTokens: HashMap.empty(),
   signedIn: account.accountId,
-  denials: 0
+  denials: 0,
+  consents: HashMap.empty()
 })
 
 /** An OAuth error answer, renderable in either shape. */
@@ -87,212 +97,18 @@ const problem = (status: number, errorName: string, rfcError: string) =>
 
 /** A missing or malformed parameter. */
 export const badRequest = problem(400, "bad_request", "invalid_request")
-const invalidClient = problem(401, "unauthorized", "invalid_client")
-const invalidGrant = problem(400, "invalid_grant", "invalid_grant")
-const unsupportedGrantType = problem(400, "bad_request", "unsupported_grant_type")
+/** Unknown client, or wrong or missing client credentials. */
+export const invalidClient = problem(401, "unauthorized", "invalid_client")
+/** A code or refresh token that is unknown, used, expired, revoked or someone else's. */
+export const invalidGrant = problem(400, "invalid_grant", "invalid_grant")
+/** A grant type this endpoint does not take. */
+export const unsupportedGrantType = problem(400, "bad_request", "unsupported_grant_type")
 
-/** A token pair as the endpoint returns it. */
-export interface Issued {
-  readonly accessToken: string
-  readonly refreshToken: string
-  readonly expiresIn: number
-  readonly state: string | null
-}
+/** A transition's outcome and the next store. */
+export type Transition<A> = readonly [A, Store]
 
-/** Random values drawn before a transition, which must stay pure. */
-export interface Fresh {
-  readonly grantId: string
-  readonly accessToken: string
-  readonly refreshToken: string
-}
-
-type Transition<A> = readonly [A, Store]
-
-const ttlMillis = (ttl: Duration.Duration): number => Duration.toMillis(ttl)
-
-// Whole seconds, rounded down, so a client computing expiry from `expires_in` never thinks a token lives longer.
-const expiresIn = (app: FakeApp): number => Math.floor(ttlMillis(app.accessTokenTtl) / 1000)
-
-const refreshExpiry = (app: FakeApp, now: number): number | undefined =>
-  app.refreshTokenTtl === undefined ? undefined : now + ttlMillis(app.refreshTokenTtl)
-
-const secretMatches = (app: FakeApp, secret: string): boolean => Redacted.value(app.clientSecret) === secret
-
-/** `POST /oauth/token` with `grant_type=authorization_code`. */
-export const exchangeCode = (
-  store: Store,
-  fields: Readonly<Record<string, unknown>>,
-  now: number,
-  fresh: Fresh,
-  defaultShape: ErrorShape
-): Transition<Either.Either<Issued, Problem>> => {
-  const fail = (p: Problem): Transition<Either.Either<Issued, Problem>> => [Either.left(p), store]
-  const grantType = stringField(fields, "grant_type")
-  const clientId = stringField(fields, "client_id")
-  const app = clientId === undefined ? undefined : Option.getOrUndefined(HashMap.get(store.apps, clientId))
-  const shape = app?.errorShape ?? defaultShape
-  if (grantType === undefined) return fail(badRequest(shape, "grant_type", "Missing parameter: grant_type"))
-  if (grantType !== "authorization_code") {
-    return fail(unsupportedGrantType(shape, "grant_type", `Unsupported grant_type on this endpoint: ${grantType}`))
-  }
-  if (clientId === undefined) return fail(badRequest(shape, "client_id", "Missing parameter: client_id"))
-  if (app === undefined) return fail(invalidClient(shape, "client_id", "Invalid client_id"))
-  const secret = stringField(fields, "client_secret")
-  if (secret === undefined) return fail(badRequest(shape, "client_secret", "Missing parameter: client_secret"))
-  if (!secretMatches(app, secret)) return fail(invalidClient(shape, "client_secret", "Invalid client_secret"))
-  const code = stringField(fields, "code")
-  if (code === undefined) return fail(badRequest(shape, "code", "Missing parameter: code"))
-  const state = stringField(fields, "state")
-  if (state === undefined) return fail(badRequest(shape, "state", "Missing parameter: state"))
-  const record = Option.getOrUndefined(HashMap.get(store.codes, code))
-  if (record === undefined || record.clientId !== app.clientId) {
-    return fail(invalidGrant(shape, "code", "Invalid authorization code"))
-  }
-  if (record.used) return fail(invalidGrant(shape, "code", "Authorization code has already been used"))
-  if (now >= record.expiresAt) return fail(invalidGrant(shape, "code", "Authorization code has expired"))
-  if (record.state !== state) return fail(invalidGrant(shape, "state", "State does not match the authorization"))
-  return [
-    Either.right({
-      accessToken: fresh.accessToken,
-      refreshToken: fresh.refreshToken,
-      expiresIn: expiresIn(app),
-      state
-    }),
-    {
-      ...store,
-      codes: HashMap.set(store.codes, code, { ...record, used: true }),
-      grants: HashMap.set(store.grants, fresh.grantId, {
-        clientId: app.clientId,
-        accountId: record.accountId,
-        revoked: false
-      }),
-      accessTokens: HashMap.set(store.accessTokens, fresh.accessToken, {
-        grantId: fresh.grantId,
-        expiresAt: now + ttlMillis(app.accessTokenTtl)
-      }),
-      refreshTokens: HashMap.set(store.refreshTokens, fresh.refreshToken, {
-        grantId: fresh.grantId,
-        expiresAt: refreshExpiry(app, now),
-        retired: false
-      })
-    }
-  ]
-}
-
-/** `POST /oauth/token?refresh` with `grant_type=refresh_token`. */
-export const refresh = (
-  store: Store,
-  fields: Readonly<Record<string, unknown>>,
-  now: number,
-  fresh: Fresh,
-  defaultShape: ErrorShape
-): Transition<Either.Either<Issued, Problem>> => {
-  const fail = (p: Problem): Transition<Either.Either<Issued, Problem>> => [Either.left(p), store]
-  const grantType = stringField(fields, "grant_type")
-  const clientId = stringField(fields, "client_id")
-  const secret = stringField(fields, "client_secret")
-  const named = clientId === undefined ? undefined : Option.getOrUndefined(HashMap.get(store.apps, clientId))
-  let shape = named?.errorShape ?? defaultShape
-  if (grantType === undefined) return fail(badRequest(shape, "grant_type", "Missing parameter: grant_type"))
-  if (grantType !== "refresh_token") {
-    return fail(unsupportedGrantType(shape, "grant_type", `Unsupported grant_type on this endpoint: ${grantType}`))
-  }
-  if (clientId !== undefined && named === undefined) {
-    return fail(invalidClient(shape, "client_id", "Invalid client_id"))
-  }
-  if (named !== undefined && secret !== undefined && !secretMatches(named, secret)) {
-    return fail(invalidClient(shape, "client_secret", "Invalid client_secret"))
-  }
-  const token = stringField(fields, "refresh_token")
-  if (token === undefined) return fail(badRequest(shape, "refresh_token", "Missing parameter: refresh_token"))
-  const record = Option.getOrUndefined(HashMap.get(store.refreshTokens, token))
-  const grant = record === undefined ? undefined : Option.getOrUndefined(HashMap.get(store.grants, record.grantId))
-  const app = grant === undefined ? undefined : Option.getOrUndefined(HashMap.get(store.apps, grant.clientId))
-  shape = named?.errorShape ?? app?.errorShape ?? defaultShape
-  if (record === undefined || grant === undefined || app === undefined) {
-    return fail(invalidGrant(shape, "refresh_token", "Invalid refresh token"))
-  }
-  if (named !== undefined && named.clientId !== app.clientId) {
-    return fail(invalidGrant(shape, "refresh_token", "Refresh token was not issued to this client"))
-  }
-  if (record.retired) return fail(invalidGrant(shape, "refresh_token", "Refresh token has been rotated"))
-  if (grant.revoked) return fail(invalidGrant(shape, "refresh_token", "Grant has been revoked"))
-  if (record.expiresAt !== undefined && now >= record.expiresAt) {
-    return fail(invalidGrant(shape, "refresh_token", "Refresh token has expired"))
-  }
-  if (app.requireClientCredentialsOnRefresh) {
-    if (clientId === undefined) return fail(invalidClient(shape, "client_id", "Client credentials are required"))
-    if (secret === undefined) return fail(invalidClient(shape, "client_secret", "Client credentials are required"))
-  } else if (named === undefined && secret !== undefined && !secretMatches(app, secret)) {
-    return fail(invalidClient(shape, "client_secret", "Invalid client_secret"))
-  }
-  const rotate = app.rotateRefreshTokens
-  const refreshToken = rotate ? fresh.refreshToken : token
-  const refreshTokens = rotate ?
-    HashMap.set(HashMap.set(store.refreshTokens, token, { ...record, retired: true }), fresh.refreshToken, {
-      grantId: record.grantId,
-      expiresAt: refreshExpiry(app, now),
-      retired: false
-    }) :
-    store.refreshTokens
-  return [
-    Either.right({ accessToken: fresh.accessToken, refreshToken, expiresIn: expiresIn(app), state: null }),
-    {
-      ...store,
-      accessTokens: HashMap.set(store.accessTokens, fresh.accessToken, {
-        grantId: record.grantId,
-        expiresAt: now + ttlMillis(app.accessTokenTtl)
-      }),
-      refreshTokens
-    }
-  ]
-}
-
-/** What `GET /oauth/authorize` answers. */
-export type AuthorizeOutcome =
-  | { readonly _tag: "Redirect"; readonly location: string; readonly consented: boolean }
-  | { readonly _tag: "Problem"; readonly problem: Problem }
-
-const callback = (app: FakeApp, params: Readonly<Record<string, string>>): string => {
-  const url = new URL(app.callbackUrl)
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
-  return url.toString()
-}
-
-/** `GET /oauth/authorize`: simulated consent by the signed-in account. */
-export const authorize = (
-  store: Store,
-  query: URLSearchParams,
-  now: number,
-  code: string,
-  defaultShape: ErrorShape
-): Transition<AuthorizeOutcome> => {
-  const fail = (p: Problem): Transition<AuthorizeOutcome> => [{ _tag: "Problem", problem: p }, store]
-  const clientId = query.get("client_id") ?? ""
-  const app = Option.getOrUndefined(HashMap.get(store.apps, clientId))
-  if (clientId === "") return fail(badRequest(defaultShape, "client_id", "Missing parameter: client_id"))
-  // No redirect for an unknown client: the callback URL is unknown too, so the error is shown to the user.
-  if (app === undefined) return fail(badRequest(defaultShape, "client_id", "Invalid client_id"))
-  const state = query.get("state") ?? ""
-  if (state === "") return fail(badRequest(app.errorShape, "state", "Missing parameter: state"))
-  if (query.get("response_type") !== "code") {
-    return [{
-      _tag: "Redirect",
-      location: callback(app, { error: "unsupported_response_type", state }),
-      consented: false
-    }, store]
-  }
-  if (store.denials > 0 || app.consent === "deny") {
-    return [
-      { _tag: "Redirect", location: callback(app, { error: "access_denied", state }), consented: false },
-      { ...store, denials: Math.max(0, store.denials - 1) }
-    ]
-  }
-  const issued = issueCode(store, { clientId, accountId: store.signedIn, state }, now, code)
-  return Either.isRight(issued) ?
-    [{ _tag: "Redirect", location: callback(app, { code, state }), consented: true }, issued.right] :
-    fail(badRequest(app.errorShape, undefined, "The signed-in account no longer exists"))
-}
+/** A duration in milliseconds. */
+export const ttlMillis = (ttl: Duration.Duration): number => Duration.toMillis(ttl)
 
 /** Stores a new code; fails when the app or account is unknown. */
 export const issueCode = (
@@ -408,3 +224,10 @@ export const putAccount = (store: Store, account: FakeAccount): Store => ({
 
 /** Whether the account exists. */
 export const hasAccount = (store: Store, accountId: string): boolean => HashMap.has(store.accounts, accountId)
+
+/** Makes `accountId` the account that consents; `false` (and no change) when it is unknown. */
+export const signIn = (store: Store, accountId: string): Transition<boolean> =>
+  hasAccount(store, accountId) ? [true, { ...store, signedIn: accountId }] : [false, store]
+
+/** Denies one more upcoming authorization. */
+export const denyNext = (store: Store): Store => ({ ...store, denials: store.denials + 1 })
