@@ -49,7 +49,9 @@ import {
   Ref
 } from "effect"
 
+import * as Authorization from "./internal/authorization.js"
 import * as Body from "./internal/body.js"
+import * as ConsentPage from "./internal/consentPage.js"
 import * as InMemoryClient from "./internal/inMemoryClient.js"
 import * as Redact from "./internal/redact.js"
 import * as Reply from "./internal/reply.js"
@@ -78,12 +80,30 @@ export type Route = "authorize" | "token" | "refresh" | "account"
 export type ErrorShape = Reply.ErrorShape
 
 /**
- * What the simulated user answers on the consent screen.
+ * How the signed-in account answers `GET /oauth/authorize`:
+ *
+ * - `"allow"`: at once, with a redirect to the callback URL carrying `code` and `state`.
+ * - `"deny"`: at once, with a redirect carrying `error=access_denied` and `state`.
+ * - `"page"`: with an HTML consent screen (200, `text/html; charset=utf-8`) that shows the app's `name` and the
+ *   account's email address, and a form posting to `/oauth/authorize` with hidden `client_id`, `state` and a one-time
+ *   `consent_id`, and two buttons, `decision=allow` ("Authorize") and `decision=deny` ("Deny"). The `POST` answers
+ *   with the same redirects as the automatic modes; a form whose consent id is unknown, already answered or does not
+ *   match its `client_id` and `state` gets a 4xx HTML error page and changes nothing.
+ *
+ * `denyNextConsent` denies at once in every mode, before any page is shown.
+ *
+ * @example
+ * ```ts
+ * import { FakeDropboxSign } from "@dropbox-sign-effect/testing"
+ *
+ * // A browser test: the fake on loopback shows a consent page for its default app.
+ * const fake = FakeDropboxSign.layerServer({ defaultApp: { consent: "page", name: "Acme Contracts" } })
+ * ```
  *
  * @since 0.1.0
  * @category models
  */
-export type Consent = "allow" | "deny"
+export type Consent = "allow" | "deny" | "page"
 
 /**
  * Options for a registered API app; every field has a default (see `defaultApp`; a new app gets a random client id
@@ -94,6 +114,8 @@ export type Consent = "allow" | "deny"
  */
 export interface AppOptions {
   readonly clientId?: string | undefined
+  /** The app's display name, shown on the consent page. */
+  readonly name?: string | undefined
   readonly clientSecret?: string | Redacted.Redacted<string> | undefined
   /** Where `/oauth/authorize` redirects to; a query it has is kept. */
   readonly callbackUrl?: string | undefined
@@ -106,7 +128,7 @@ export interface AppOptions {
   /** When on, a refresh without `client_id` and `client_secret` is rejected (new API apps behave so). */
   readonly requireClientCredentialsOnRefresh?: boolean | undefined
   readonly errorShape?: ErrorShape | undefined
-  /** A persistent consent answer; `denyNextConsent` denies one authorization regardless. */
+  /** How consent is answered (default `"allow"`); `denyNextConsent` denies one authorization regardless. */
   readonly consent?: Consent | undefined
 }
 
@@ -118,6 +140,7 @@ export interface AppOptions {
  */
 export interface FakeApp {
   readonly clientId: string
+  readonly name: string
   readonly clientSecret: Redacted.Redacted<string>
   readonly callbackUrl: string
   readonly accessTokenTtl: Duration.Duration
@@ -230,7 +253,7 @@ export const Fault = Data.taggedEnum<Fault>()
  * @category models
  */
 export interface LoggedRequest {
-  /** `undefined` for a path the fake does not serve. */
+  /** `undefined` for a path the fake does not serve; a consent page's `POST` is logged as `"authorize"`. */
   readonly route: Route | undefined
   readonly method: string
   /** Path and query, e.g. `/oauth/token?refresh`. */
@@ -271,8 +294,11 @@ export interface GrantInfo {
 export interface Counters {
   /** Every request that reached the fake (a `ConnectionRefused` fault means it did not). */
   readonly requests: number
+  /** Requests to `GET /oauth/authorize` (a consent page's `POST` is not one). */
   readonly authorizeRequests: number
+  /** Authorizations that ended in a code: automatic ones and consent pages answered "Authorize". */
   readonly consentsGranted: number
+  /** Authorizations that ended in `access_denied`: automatic ones and consent pages answered "Deny". */
   readonly consentsDenied: number
   /** Requests to `POST /oauth/token` without `?refresh`. */
   readonly tokenRequests: number
@@ -425,6 +451,7 @@ export interface Instance {
  */
 export const defaultApp: FakeApp = {
   clientId: "cc91c61d00f8bb2ece1428035716b",
+  name: "Dropbox Sign Test App",
   clientSecret: Redacted.make("1d14434088507ffa390e6f5528465"),
   callbackUrl: "http://127.0.0.1/callback",
   accessTokenTtl: Duration.hours(1),
@@ -475,6 +502,7 @@ const optionalDuration = (
 
 const applyOptions = (base: FakeApp, options: AppOptions): FakeApp => ({
   clientId: options.clientId ?? base.clientId,
+  name: options.name ?? base.name,
   clientSecret: options.clientSecret === undefined ? base.clientSecret : toRedacted(options.clientSecret),
   // Fails here, at registration, rather than at the first redirect.
   callbackUrl: new URL(options.callbackUrl ?? base.callbackUrl).toString(),
@@ -566,6 +594,8 @@ const accountBody = (account: FakeAccount) => ({
   }
 })
 
+const htmlContentType = "text/html; charset=utf-8"
+
 const htmlPage = (status: number): string =>
   `<!DOCTYPE html>\n<html><head><title>${status} Error</title></head>` +
   `<body><h1>${status} Error</h1><p>The server encountered a temporary error.</p></body></html>\n`
@@ -617,7 +647,8 @@ export const make = (options: Options = {}): Effect.Effect<Instance, never, Scop
       route: Route | undefined,
       request: HttpServerRequest.HttpServerRequest,
       body: Body.ParsedBody,
-      fault: Fault | undefined
+      fault: Fault | undefined,
+      counter: keyof Counters | undefined
     ) =>
       Effect.gen(function*() {
         const receivedAt = yield* Clock.currentTimeMillis
@@ -638,7 +669,7 @@ export const make = (options: Options = {}): Effect.Effect<Instance, never, Scop
         yield* count((c) => ({
           ...c,
           requests: c.requests + 1,
-          ...(route === undefined ? {} : { [routeCounter[route]]: c[routeCounter[route]] + 1 }),
+          ...(counter === undefined ? {} : { [counter]: c[counter] + 1 }),
           faultsInjected: c.faultsInjected + (fault === undefined ? 0 : 1)
         }))
       })
@@ -706,7 +737,7 @@ export const make = (options: Options = {}): Effect.Effect<Instance, never, Scop
           return Effect.map(normal, (reply) => ({ ...reply, contentType: "text/plain" }))
         case "HtmlPage": {
           const status = fault.status ?? 502
-          return Effect.succeed(Reply.raw(status, htmlPage(status), "text/html; charset=utf-8"))
+          return Effect.succeed(Reply.raw(status, htmlPage(status), htmlContentType))
         }
         case "RawBody":
           return Effect.succeed(Reply.raw(fault.status, fault.body, fault.contentType ?? "text/plain"))
@@ -733,7 +764,7 @@ export const make = (options: Options = {}): Effect.Effect<Instance, never, Scop
         const body = request.method === "GET" || request.method === "HEAD" ?
           Body.empty(request.headers["content-type"]) :
           yield* Body.read(request)
-        yield* record(route, request, body, fault)
+        yield* record(route, request, body, fault, routeCounter[route])
         const tokenRoute = route === "token" || route === "refresh"
         const limits = tokenRoute ? yield* Effect.flatMap(Clock.currentTimeMillis, rateLimit) : undefined
         const rateHeaders = limits?.headers ?? {}
@@ -762,22 +793,60 @@ export const make = (options: Options = {}): Effect.Effect<Instance, never, Scop
         return Reply.render(yield* Fiber.join(handling))
       })
 
+    const countConsent = (consented: boolean) =>
+      count((c) =>
+        consented ?
+          { ...c, consentsGranted: c.consentsGranted + 1 } :
+          { ...c, consentsDenied: c.consentsDenied + 1 }
+      )
+
     const authorize = serve("authorize", (_, request) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const code = randomToken()
+        const fresh = { code: randomToken(), consentId: randomToken() }
         const outcome = yield* Ref.modify(
           store,
-          (s) => Store.authorize(s, searchParams(request.url), now, code, defaultShape)
+          (s) => Authorization.authorize(s, searchParams(request.url), now, fresh, defaultShape)
         )
-        if (outcome._tag === "Problem") return problemReply(outcome.problem)
-        yield* count((c) =>
-          outcome.consented ?
-            { ...c, consentsGranted: c.consentsGranted + 1 } :
-            { ...c, consentsDenied: c.consentsDenied + 1 }
-        )
-        return Reply.redirect(outcome.location)
+        switch (outcome._tag) {
+          case "Problem":
+            return problemReply(outcome.problem)
+          case "ConsentPage":
+            return Reply.raw(
+              200,
+              ConsentPage.consent({
+                appName: outcome.app.name,
+                emailAddress: outcome.account.emailAddress,
+                clientId: outcome.app.clientId,
+                state: outcome.state,
+                consentId: outcome.consentId
+              }),
+              htmlContentType,
+              ConsentPage.headers
+            )
+          case "Redirect":
+            yield* countConsent(outcome.consented)
+            return Reply.redirect(outcome.location)
+        }
       }))
+
+    // The consent page's form. Faults queued on "authorize" are for the page's GET, so none is taken here.
+    const answerConsent = Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const body = yield* Body.read(request)
+      // Logged on its path's route, counted only in `requests`: `authorizeRequests` counts authorization requests.
+      yield* record("authorize", request, body, undefined, undefined)
+      const now = yield* Clock.currentTimeMillis
+      const code = randomToken()
+      const outcome = yield* Ref.modify(store, (s) => Authorization.answerConsent(s, body.fields, now, code))
+      if (outcome._tag === "Refused") {
+        yield* count((c) => ({ ...c, rejected: c.rejected + 1 }))
+        const { message, status } = outcome.refusal
+        return Reply.render(Reply.raw(status, ConsentPage.error(status, message), htmlContentType, ConsentPage.headers))
+      }
+      yield* countConsent(outcome.consented)
+      return Reply.render(Reply.redirect(outcome.location))
+    })
 
     const issueTokens = (route: "token" | "refresh", fields: Readonly<Record<string, unknown>>) =>
       Effect.gen(function*() {
@@ -825,7 +894,7 @@ export const make = (options: Options = {}): Effect.Effect<Instance, never, Scop
 
     const notFound = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
-      yield* record(undefined, request, Body.empty(request.headers["content-type"]), undefined)
+      yield* record(undefined, request, Body.empty(request.headers["content-type"]), undefined, undefined)
       return Reply.render(Reply.error({
         status: 404,
         shape: "dropbox",
@@ -836,6 +905,7 @@ export const make = (options: Options = {}): Effect.Effect<Instance, never, Scop
 
     const app: HttpApp.Default<SimulatedTransportFault> = HttpRouter.empty.pipe(
       HttpRouter.get("/oauth/authorize", authorize),
+      HttpRouter.post("/oauth/authorize", answerConsent),
       HttpRouter.post("/oauth/token", token),
       HttpRouter.get("/v3/account", account),
       Effect.catchTag("RouteNotFound", () => notFound)

@@ -1,32 +1,16 @@
 import { FakeDropboxSign } from "@dropbox-sign-effect/testing"
-import type { HttpClientError } from "@effect/platform"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import type { HttpClient, HttpClientError } from "@effect/platform"
+import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Predicate, Redacted, Schema } from "effect"
 
+import { decode, send, TokenBody } from "./utils/http.js"
+
 const { defaultApp, Fault } = FakeDropboxSign
 const clientSecret = Redacted.value(defaultApp.clientSecret)
 
-const TokenBody = Schema.Struct({
-  access_token: Schema.String,
-  token_type: Schema.Literal("Bearer"),
-  refresh_token: Schema.String,
-  expires_in: Schema.Number,
-  state: Schema.NullOr(Schema.String)
-})
-
 const AccountBody = Schema.Struct({ account: Schema.Struct({ account_id: Schema.String }) })
-
-const send = (request: HttpClientRequest.HttpClientRequest) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const response = yield* client.execute(request)
-    return { status: response.status, headers: response.headers, text: yield* response.text }
-  })
-
-const decode = <A, I>(schema: Schema.Schema<A, I>) => (answer: { readonly text: string }) =>
-  Schema.decodeUnknown(Schema.parseJson(schema))(answer.text)
 
 const serverUrl = Effect.map(FakeDropboxSign.FakeDropboxSignServer, (server) => server.url)
 

@@ -1,57 +1,24 @@
 import * as Util from "node:util"
 
 import { FakeDropboxSign } from "@dropbox-sign-effect/testing"
-import type { HttpClientError } from "@effect/platform"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import type { HttpClient, HttpClientError } from "@effect/platform"
+import { HttpClientRequest } from "@effect/platform"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Predicate, Redacted, Schema, TestClock } from "effect"
+
+import { type Answer, decode, DropboxErrorBody, oauthUrl, send, TokenBody } from "./utils/http.js"
 
 const { defaultApp, Fault } = FakeDropboxSign
 const clientSecret = Redacted.value(defaultApp.clientSecret)
 
-// The library's default base URLs: the in-memory client must serve them as they are.
-const oauthUrl = "https://app.hellosign.com"
+// The library's default API base URL: the in-memory client must serve it as it is.
 const apiUrl = "https://api.hellosign.com/v3"
-
-const TokenBody = Schema.Struct({
-  access_token: Schema.String,
-  token_type: Schema.Literal("Bearer"),
-  refresh_token: Schema.String,
-  expires_in: Schema.Number,
-  state: Schema.NullOr(Schema.String)
-})
-
-const DropboxErrorBody = Schema.Struct({
-  error: Schema.Struct({
-    error_msg: Schema.String,
-    error_name: Schema.String,
-    error_path: Schema.optional(Schema.String)
-  })
-})
 
 const RfcErrorBody = Schema.Struct({ error: Schema.String, error_description: Schema.String })
 
 const AccountBody = Schema.Struct({
   account: Schema.Struct({ account_id: Schema.String, email_address: Schema.String })
 })
-
-interface Answer {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string>>
-  readonly text: string
-}
-
-const send = (request: HttpClientRequest.HttpClientRequest) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const response = yield* client.execute(request)
-    const text = yield* response.text
-    const answer: Answer = { status: response.status, headers: response.headers, text }
-    return answer
-  })
-
-const decode = <A, I>(schema: Schema.Schema<A, I>) => (answer: Answer) =>
-  Schema.decodeUnknown(Schema.parseJson(schema))(answer.text)
 
 type Encoding = "json" | "form" | "multipart"
 

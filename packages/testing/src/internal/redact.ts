@@ -9,7 +9,15 @@ import * as Redacted from "effect/Redacted"
 const secretHeaders: ReadonlyArray<string> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
 
 /** Body keys whose values are credentials; any key naming a secret, password or token value is covered too. */
-const secretKeys: ReadonlySet<string> = new Set(["code", "client_secret", "refresh_token", "access_token", "id_token"])
+const secretKeys: ReadonlySet<string> = new Set([
+  "code",
+  "client_secret",
+  "refresh_token",
+  "access_token",
+  "id_token",
+  // The consent page's one-time anti-forgery value: whoever holds it can answer for the account.
+  "consent_id"
+])
 const secretKeyPattern = /secret|password|api_key/i
 
 /** True when a body field carries a credential. */

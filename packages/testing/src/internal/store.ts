@@ -54,6 +54,16 @@ export interface Store {
   readonly signedIn: string
   /** How many upcoming consents are denied. */
   readonly denials: number
+  /** Consent pages shown, by their one-time id; answered ones stay, so a replay is told apart from a forgery. */
+  readonly consents: HashMap.HashMap<string, ConsentRecord>
+}
+
+/** A consent page that was shown: what its form may answer, once. */
+export interface ConsentRecord {
+  readonly clientId: string
+  readonly accountId: string
+  readonly state: string
+  readonly answered: boolean
 }
 
 /** A store holding one app and one account. */
@@ -65,7 +75,8 @@ export const make = (app: FakeApp, account: FakeAccount): Store => ({
   accessTokens: HashMap.empty(),
   refreshTokens: HashMap.empty(),
   signedIn: account.accountId,
-  denials: 0
+  denials: 0,
+  consents: HashMap.empty()
 })
 
 /** An OAuth error answer, renderable in either shape. */
@@ -106,7 +117,8 @@ export interface Fresh {
   readonly refreshToken: string
 }
 
-type Transition<A> = readonly [A, Store]
+/** A transition's outcome and the next store. */
+export type Transition<A> = readonly [A, Store]
 
 const ttlMillis = (ttl: Duration.Duration): number => Duration.toMillis(ttl)
 
@@ -246,52 +258,6 @@ export const refresh = (
       refreshTokens
     }
   ]
-}
-
-/** What `GET /oauth/authorize` answers. */
-export type AuthorizeOutcome =
-  | { readonly _tag: "Redirect"; readonly location: string; readonly consented: boolean }
-  | { readonly _tag: "Problem"; readonly problem: Problem }
-
-const callback = (app: FakeApp, params: Readonly<Record<string, string>>): string => {
-  const url = new URL(app.callbackUrl)
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
-  return url.toString()
-}
-
-/** `GET /oauth/authorize`: simulated consent by the signed-in account. */
-export const authorize = (
-  store: Store,
-  query: URLSearchParams,
-  now: number,
-  code: string,
-  defaultShape: ErrorShape
-): Transition<AuthorizeOutcome> => {
-  const fail = (p: Problem): Transition<AuthorizeOutcome> => [{ _tag: "Problem", problem: p }, store]
-  const clientId = query.get("client_id") ?? ""
-  const app = Option.getOrUndefined(HashMap.get(store.apps, clientId))
-  if (clientId === "") return fail(badRequest(defaultShape, "client_id", "Missing parameter: client_id"))
-  // No redirect for an unknown client: the callback URL is unknown too, so the error is shown to the user.
-  if (app === undefined) return fail(badRequest(defaultShape, "client_id", "Invalid client_id"))
-  const state = query.get("state") ?? ""
-  if (state === "") return fail(badRequest(app.errorShape, "state", "Missing parameter: state"))
-  if (query.get("response_type") !== "code") {
-    return [{
-      _tag: "Redirect",
-      location: callback(app, { error: "unsupported_response_type", state }),
-      consented: false
-    }, store]
-  }
-  if (store.denials > 0 || app.consent === "deny") {
-    return [
-      { _tag: "Redirect", location: callback(app, { error: "access_denied", state }), consented: false },
-      { ...store, denials: Math.max(0, store.denials - 1) }
-    ]
-  }
-  const issued = issueCode(store, { clientId, accountId: store.signedIn, state }, now, code)
-  return Either.isRight(issued) ?
-    [{ _tag: "Redirect", location: callback(app, { code, state }), consented: true }, issued.right] :
-    fail(badRequest(app.errorShape, undefined, "The signed-in account no longer exists"))
 }
 
 /** Stores a new code; fails when the app or account is unknown. */
