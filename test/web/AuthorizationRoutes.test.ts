@@ -36,7 +36,9 @@ describe("GET /connect", () => {
       expect(sent.headers.get("cache-control")).toBe("no-store")
       const setCookie = sent.headers.getSetCookie()
       expect(setCookie).toHaveLength(1)
-      expect(setCookie[0]).toMatch(/^dropbox_sign_oauth=v1\.[A-Za-z0-9_-]+; Max-Age=600; Path=\/dropbox-sign; HttpOnly; SameSite=Lax$/)
+      expect(setCookie[0]).toMatch(
+        /^dropbox_sign_oauth=v1\.[A-Za-z0-9_-]+; Max-Age=600; Path=\/dropbox-sign; HttpOnly; SameSite=Lax$/
+      )
       // Encrypted: neither the state nor the account can be read from the cookie.
       expect(setCookie[0]).not.toContain(state)
       expect(setCookie[0]).not.toContain("alice")
@@ -226,8 +228,10 @@ describe("GET /callback", () => {
   it.effect("the provider refusing the code: 400 exchange_refused with the OAuthApiError", () =>
     Effect.gen(function*() {
       const { app, failures } = yield* H.makeApp()
-      yield* Effect.flatMap(H.FakeDropboxSign.FakeDropboxSign, (fake) =>
-        fake.injectFault("token", H.FakeDropboxSign.Fault.Status({ status: 400, errorName: "bad_request" })))
+      yield* Effect.flatMap(
+        H.FakeDropboxSign.FakeDropboxSign,
+        (fake) => fake.injectFault("token", H.FakeDropboxSign.Fault.Status({ status: 400, errorName: "bad_request" }))
+      )
       const { callback, cookie } = yield* H.startAuthorization(app, "alice")
       const sent = yield* H.send(app, callback, { user: "alice", cookie })
       expect(sent.status).toBe(400)
@@ -266,4 +270,3 @@ describe("GET /callback", () => {
       expect((yield* onlyFailure(failures)).reason).toBe("denied")
     }).pipe(Effect.provide(H.layer())))
 })
-
