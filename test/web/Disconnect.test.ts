@@ -9,7 +9,7 @@ const { prefix } = H
 const stored = (user: string) => Effect.flatMap(TokenStore.TokenStore, (store) => store.get(AccountId.make(user)))
 
 /** Connects `user` through the routes. */
-const connected = (app: Parameters<typeof H.send>[0], user: string) =>
+const connected = (app: H.App, user: string) =>
   Effect.gen(function*() {
     const { callback, cookie } = yield* H.startAuthorization(app, user)
     expect((yield* H.send(app, callback, { user, cookie })).status).toBe(303)
@@ -19,7 +19,7 @@ const connected = (app: Parameters<typeof H.send>[0], user: string) =>
 const form = (token: string) => `${AuthorizationRoutes.disconnectTokenField}=${encodeURIComponent(token)}`
 const formHeaders = { "content-type": "application/x-www-form-urlencoded" }
 
-const disconnect = (app: Parameters<typeof H.send>[0], user: string, init: {
+const disconnect = (app: H.App, user: string, init: {
   readonly body?: string
   readonly headers?: Record<string, string>
 }) =>
@@ -53,7 +53,7 @@ describe("POST /disconnect", () => {
       const token = yield* AuthorizationRoutes.disconnectToken(AccountId.make("alice"))
       const sent = yield* disconnect(app, "alice", { body: form(token) })
       expect(sent.status).toBe(303)
-      expect(sent.headers.get("location")).toBe("/?disconnected")
+      expect(sent.headers["location"]).toBe("/?disconnected")
       expect(Option.isNone(yield* stored("alice"))).toBe(true)
       expect(Option.isSome(yield* stored("bob"))).toBe(true)
       expect(yield* Ref.get(failures)).toStrictEqual([])

@@ -16,8 +16,8 @@ describe("AuthorizationRoutes secrets", () => {
       const fake = yield* H.FakeDropboxSign.FakeDropboxSign
       const captured = SecretCanary.make()
       const responses: Array<H.Sent> = []
-      const send = (...args: Parameters<typeof H.send>) =>
-        SecretCanary.capture(H.send(...args), captured).pipe(Effect.tap((sent) => responses.push(sent)))
+      const send = (app: H.App, path: string, init: Parameters<typeof H.send>[2]) =>
+        SecretCanary.capture(H.send(app, path, init), captured).pipe(Effect.tap((sent) => responses.push(sent)))
 
       // Success.
       const ok = yield* H.startAuthorization(app, "alice")
@@ -53,7 +53,9 @@ describe("AuthorizationRoutes secrets", () => {
         Redacted.value(H.cookieKey),
         proof
       ]
-      const shown = responses.map((sent) => [...sent.headers].map(([name, value]) => `${name}: ${value}`).join("\n"))
+      const shown = responses.map((sent) =>
+        [...Object.entries(sent.headers), ...sent.setCookie.map((line) => ["set-cookie", line])].join("\n")
+      )
       const haystack = [SecretCanary.dump(captured), ...shown, ...responses.map((sent) => sent.body)].join("\n")
       expect(SecretCanary.leaks(haystack, canaries)).toStrictEqual([])
 

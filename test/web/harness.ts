@@ -2,9 +2,10 @@
  * The authorization routes at handler level: requests go through `HttpApp.toHandled` (the same wrapper a real
  * server uses, server span and `HttpMiddleware.logger` included) without a socket, against the in-memory fake.
  */
+import type { OAuthApi, OAuthClient, OAuthConfig, TokenManager, TokenStore } from "@dropbox-sign-effect/oauth"
 import { AccountId, AuthorizationRoutes } from "@dropbox-sign-effect/oauth"
 import { FakeDropboxSign } from "@dropbox-sign-effect/testing"
-import type { HttpServerRequest } from "@effect/platform"
+import type { HttpClientError, HttpServerRequest } from "@effect/platform"
 import {
   Cookies,
   HttpApp,
@@ -14,6 +15,7 @@ import {
   HttpServerRequest as ServerRequest,
   HttpServerResponse
 } from "@effect/platform"
+import type { ConfigError } from "effect"
 import { Data, Deferred, Effect, Layer, Option, Redacted, Ref } from "effect"
 
 import * as Lifecycle from "../lifecycle/harness.js"
@@ -32,16 +34,37 @@ export const resolveAccount = (request: HttpServerRequest.HttpServerRequest) =>
     onSome: (user) => Effect.succeed(AccountId.make(user))
   })
 
-export const layer = (options: { readonly routes?: Partial<AuthorizationRoutes.Options> } = {}) =>
+type Provided =
+  | TokenManager.TokenManager
+  | OAuthClient.OAuthClient
+  | OAuthApi.OAuthApi
+  | OAuthConfig.OAuthConfig
+  | TokenStore.TokenStore
+  | FakeDropboxSign.FakeDropboxSign
+  | HttpClient.HttpClient
+  | AuthorizationRoutes.AuthorizationRoutes
+
+export const layer = (
+  options: { readonly routes?: Partial<AuthorizationRoutes.Options> } = {}
+): Layer.Layer<Provided, ConfigError.ConfigError> =>
   Layer.mergeAll(
     Lifecycle.layer({ fake: { defaultApp: { callbackUrl: `${origin}${prefix}/callback` } } }),
     AuthorizationRoutes.layer({ cookieKey, ...options.routes })
   )
 
+/** The app `makeApp` builds. */
+export type App = HttpRouter.HttpRouter<
+  never,
+  AuthorizationRoutes.AuthorizationRoutes | TokenManager.TokenManager | OAuthClient.OAuthClient
+>
+
 /** The routes mounted under `prefix`, every failure recorded in `failures`. */
 export const makeApp = (
   options: Partial<AuthorizationRoutes.RouterOptions<NotSignedIn, never>> = {}
-) =>
+): Effect.Effect<{
+  readonly app: App
+  readonly failures: Ref.Ref<ReadonlyArray<AuthorizationRoutes.Failure<NotSignedIn>>>
+}> =>
   Effect.map(Ref.make<ReadonlyArray<AuthorizationRoutes.Failure<NotSignedIn>>>([]), (failures) => ({
     failures,
     app: HttpRouter.empty.pipe(
@@ -59,7 +82,9 @@ export const makeApp = (
 
 export interface Sent {
   readonly status: number
-  readonly headers: Headers
+  /** Lower-case names; `set-cookie` lines are in `setCookie`. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly setCookie: ReadonlyArray<string>
   readonly body: string
   readonly setCookies: Cookies.Cookies
 }
@@ -75,7 +100,7 @@ export const send = <E, R>(
     readonly headers?: Record<string, string>
     readonly body?: string
   } = {}
-) =>
+): Effect.Effect<Sent, never, R> =>
   Effect.gen(function*() {
     const headers: Record<string, string> = { host: new URL(origin).host, ...init.headers }
     if (init.user !== undefined) headers["x-user"] = init.user
@@ -91,12 +116,15 @@ export const send = <E, R>(
     )
     const response = HttpServerResponse.toWeb(yield* Deferred.await(responded))
     const body = yield* Effect.promise(() => response.text())
-    return {
+    const setCookie = response.headers.getSetCookie()
+    const sent: Sent = {
       status: response.status,
-      headers: response.headers,
+      headers: Object.fromEntries([...response.headers].filter(([name]) => name !== "set-cookie")),
+      setCookie,
       body,
-      setCookies: Cookies.fromSetCookie(response.headers.getSetCookie())
-    } satisfies Sent
+      setCookies: Cookies.fromSetCookie(setCookie)
+    }
+    return sent
   })
 
 /** The `name=value` pair to send back, as a browser would. */
@@ -117,11 +145,18 @@ export const consent = (authorizeUrl: string) =>
   })
 
 /** Connect as `user` and consent: the state cookie and the callback path (code and state in its query). */
-export const startAuthorization = <E, R>(app: HttpApp.Default<E, R>, user: string) =>
+export const startAuthorization = <E, R>(
+  app: HttpApp.Default<E, R>,
+  user: string
+): Effect.Effect<
+  { readonly connected: Sent; readonly cookie: string; readonly callback: string },
+  HttpClientError.HttpClientError,
+  R | HttpClient.HttpClient
+> =>
   Effect.gen(function*() {
     const connected = yield* send(app, `${prefix}/connect`, { user })
-    const location = connected.headers.get("location")
-    if (location === null) throw new Error(`connect answered ${connected.status} without a redirect`)
+    const location = connected.headers["location"]
+    if (location === undefined) throw new Error(`connect answered ${connected.status} without a redirect`)
     return { connected, cookie: cookieOf(connected), callback: yield* consent(location) }
   })
 

@@ -98,7 +98,9 @@ export const router = <E, R>(options: RouterOptions<E, R>) => {
   const answer = (failure: Failure<E>) =>
     Effect.gen(function*() {
       yield* Effect.annotateCurrentSpan("dropbox_sign.outcome", failure.reason)
-      yield* Effect.logWarning("Dropbox Sign authorization route failed").pipe(
+      // A declined consent or a stale link is the user's doing; an upstream or store failure is the operator's.
+      const log = failure.reason === "unavailable" || failure.reason === "internal" ? Effect.logWarning : Effect.logInfo
+      yield* log("Dropbox Sign authorization route failed").pipe(
         Effect.annotateLogs({ route: failure.route, reason: failure.reason, error: tagOf(failure.error) })
       )
       if (options.onFailure !== undefined) yield* options.onFailure(failure)
