@@ -53,7 +53,7 @@ describe("AuthorizationRoutes configuration", () => {
       expect(message).not.toContain(short)
     }))
 
-  it.effect("layer(options) refuses a short key and a bad cookie name, naming the option", () =>
+  it.effect("layer(options) refuses a short key, a bad cookie name and unusable lifetimes, naming the option", () =>
     Effect.gen(function*() {
       const short = yield* build(AuthorizationRoutes.layer({ cookieKey: Redacted.make("too-short") }), {})
       expect(Either.isLeft(short)).toBe(true)
@@ -70,6 +70,22 @@ describe("AuthorizationRoutes configuration", () => {
       if (Either.isLeft(name)) {
         expect(name.left._op).toBe("InvalidData")
         expect(String(name.left)).toContain("cookieName")
+      }
+      for (
+        const [option, value] of [["stateLifetime", Duration.infinity], [
+          "disconnectTokenLifetime",
+          "0 seconds"
+        ]] as const
+      ) {
+        const refused = yield* build(
+          AuthorizationRoutes.layer({ cookieKey: Redacted.make(longKey), [option]: value }),
+          {}
+        )
+        expect(Either.isLeft(refused)).toBe(true)
+        if (Either.isLeft(refused)) {
+          expect(refused.left._op).toBe("InvalidData")
+          expect(String(refused.left)).toContain(option)
+        }
       }
     }))
 

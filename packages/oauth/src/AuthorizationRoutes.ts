@@ -7,11 +7,11 @@
  */
 import type { HttpRouter, HttpServerRequest } from "@effect/platform"
 import type { Redacted } from "effect"
-import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Schema } from "effect"
+import { Config, type ConfigError, Context, type Duration, Effect, Layer, Schema } from "effect"
 
 import type * as AccountId from "./AccountId.js"
+import * as config from "./internal/authorizationConfig.js"
 import * as internal from "./internal/authorizationRoutes.js"
-import * as seal from "./internal/authorizationSeal.js"
 import type { OAuthClient } from "./OAuthClient.js"
 import type { OAuthApiError, RateLimitedError, ResponseDecodeError, ServerError, TransportError } from "./OAuthError.js"
 import type {
@@ -42,7 +42,7 @@ export const env = {
  * @since 0.1.0
  * @category constants
  */
-export const minimumKeyBytes: number = seal.minimumKeyBytes
+export const minimumKeyBytes: number = config.minimumKeyBytes
 
 /**
  * The default lifetime of a started authorization.
@@ -50,15 +50,13 @@ export const minimumKeyBytes: number = seal.minimumKeyBytes
  * @since 0.1.0
  * @category constants
  */
-export const defaultStateLifetime: Duration.Duration = Duration.minutes(10)
+export const defaultStateLifetime: Duration.Duration = config.defaultStateLifetime
 
 /**
  * @since 0.1.0
  * @category constants
  */
-export const defaultCookieName = "dropbox_sign_oauth"
-
-const cookieNamePattern = /^[A-Za-z0-9_-]{1,64}$/
+export const defaultCookieName: string = config.defaultCookieName
 
 /**
  * @since 0.1.0
@@ -101,29 +99,13 @@ export class AuthorizationRoutes
 {}
 
 /**
- * Resolves options: a `ConfigError` when the key is shorter than `minimumKeyBytes` or the cookie name is invalid.
+ * Resolves options: a `ConfigError` when the key is shorter than `minimumKeyBytes`, the cookie name is not a cookie
+ * token, or a lifetime is not a finite duration of at least a second.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options): Effect.Effect<Service, ConfigError.ConfigError> =>
-  Effect.gen(function*() {
-    const refused = seal.checkKey(options.cookieKey)
-    if (Option.isSome(refused)) return yield* Effect.fail(ConfigError.InvalidData(["cookieKey"], refused.value))
-    const cookieName = options.cookieName ?? defaultCookieName
-    if (!cookieNamePattern.test(cookieName)) {
-      return yield* Effect.fail(
-        ConfigError.InvalidData(["cookieName"], "must be a cookie token (letters, digits, _ and -)")
-      )
-    }
-    return {
-      key: seal.deriveKey(options.cookieKey),
-      cookieName,
-      stateLifetime: Duration.decode(options.stateLifetime ?? defaultStateLifetime),
-      secureCookie: options.secureCookie,
-      disconnectTokenLifetime: Duration.decode(options.disconnectTokenLifetime ?? Duration.hours(1))
-    }
-  })
+export const make = (options: Options): Effect.Effect<Service, ConfigError.ConfigError> => config.make(options)
 
 /**
  * The cookie key from configuration (default `DROPBOX_SIGN_COOKIE_KEY`): a `ConfigError` naming the variable when it
@@ -134,16 +116,7 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
  */
 export const cookieKeyConfig = (
   name: string = env.cookieKey
-): Config.Config<Redacted.Redacted<string>> =>
-  // Nested outside `mapOrFail` so that the error names the variable.
-  Config.nested(
-    Config.mapOrFail(Config.redacted(), (key) =>
-      Option.match(seal.checkKey(key), {
-        onNone: () => Either.right(key),
-        onSome: (reason) => Either.left(ConfigError.InvalidData([], reason))
-      })),
-    name
-  )
+): Config.Config<Redacted.Redacted<string>> => config.cookieKeyConfig(name)
 
 /**
  * @since 0.1.0
