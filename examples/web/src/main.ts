@@ -16,13 +16,21 @@ import * as Storage from "./Storage.js"
 const announce = <R>(lines: Effect.Effect<ReadonlyArray<string>, never, R>) =>
   Layer.effectDiscard(Effect.flatMap(lines, (lines) => Console.log(lines.join("\n"))))
 
+const tokensLiveIn = Effect.map(
+  Config.option(Config.string("DATABASE_URL")),
+  Option.match({ onNone: () => "a temporary directory", onSome: () => "PostgreSQL (DATABASE_URL)" })
+).pipe(Effect.orElseSucceed(() => "the configured store"))
+
 const embedded = (port: number) =>
   announce(
-    Effect.map(Effect.all([Server.ExampleUrl, FakeDropboxSign.FakeDropboxSignServer]), ([url, fake]) => [
-      `Example web app: open ${url}/`,
-      `Dropbox Sign is an embedded fake at ${fake.url} (with its consent page); tokens live in a temporary directory.`,
-      "Ctrl-C to stop."
-    ])
+    Effect.map(
+      Effect.all([Server.ExampleUrl, FakeDropboxSign.FakeDropboxSignServer, tokensLiveIn]),
+      ([url, fake, store]) => [
+        `Example web app: open ${url}/`,
+        `Dropbox Sign is an embedded fake at ${fake.url} (with its consent page); tokens live in ${store}.`,
+        "Ctrl-C to stop."
+      ]
+    )
   ).pipe(Layer.provideMerge(Embedded.layer({ port, store: Storage.fromEnvironment(Storage.temporary) })))
 
 const tokenDirectory = Layer.unwrapEffect(
