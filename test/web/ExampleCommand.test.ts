@@ -33,7 +33,7 @@ describe("pnpm example:web", () => {
           Effect.forkScoped
         )
         const lines = yield* Deferred.await(ready).pipe(
-          Effect.timeout("60 seconds"),
+          Effect.timeout("150 seconds"),
           Effect.orElse(() =>
             Effect.flatMap(Ref.get(output), (all) => Effect.dieMessage(`the example printed:\n${all}`))
           )
@@ -61,6 +61,6 @@ describe("pnpm example:web", () => {
         expect(page).toContain("Example web app")
         expect(page).toContain("value=\"allow\">Authorize</button>")
       }).pipe(Effect.scoped, Effect.provide([NodeContext.layer, NodeHttpClient.layerUndici])),
-    { timeout: 90_000 }
+    { timeout: 180_000 }
   )
 })
