@@ -2,6 +2,7 @@
  * @since 0.1.0
  */
 export * as AccountId from "./AccountId.js"
+export * as AuthorizationRoutes from "./AuthorizationRoutes.js"
 export * as DropboxSignHttpClient from "./DropboxSignHttpClient.js"
 export * as OAuthApi from "./OAuthApi.js"
 export * as OAuthClient from "./OAuthClient.js"

@@ -1,6 +1,7 @@
 import { Either } from "effect"
 
-const isLoopbackHost = (hostname: string): boolean =>
+/** Whether `hostname` (as `URL.hostname` gives it) names this machine. */
+export const isLoopbackHost = (hostname: string): boolean =>
   hostname === "localhost" || hostname.endsWith(".localhost") || /^127(?:\.\d{1,3}){3}$/.test(hostname) ||
   hostname === "[::1]" || hostname === "::1"
 
