@@ -47,7 +47,7 @@ const configured = (port: number) =>
       ])).pipe(
         Layer.provideMerge(Server.serve),
         Layer.provide([
-          OAuthConfig.layerConfig,
+          OAuthConfig.layerConfig(),
           AuthorizationRoutes.layerConfig(),
           Storage.fromEnvironment(tokenDirectory)
         ]),
