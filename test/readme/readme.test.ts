@@ -1,7 +1,9 @@
 /**
- * Every TypeScript block of README.md and packages/*\/README.md type-checks against the workspace's packages (their
- * sources, through the `source` export condition, so no build is needed), strictly. See snippets.ts for the
- * convention that declares names a block takes from its surroundings.
+ * Every TypeScript block of README.md and packages/*\/README.md, and every `@example` of packages/*\/src, type-checks
+ * against the workspace's packages (their sources, through the `source` export condition, so no build is needed),
+ * strictly, in one compiler run. See snippets.ts for the convention that declares names a README block takes from
+ * its surroundings. (`docgen` type-checks the examples too, but it is not in CI while it fails on sources it does
+ * not own, and it cannot run the testing package's examples, which need vitest.)
  */
 import * as NodePath from "node:path"
 
@@ -11,7 +13,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 
 import { exec, tsc, workspaceRoot } from "../pack/exec.js"
-import { extract, fileName, fileText, markdownLine, type Snippet } from "./snippets.js"
+import { extract, extractExamples, fileName, fileText, markdownLine, type Snippet } from "./snippets.js"
 
 const readmes = Effect.gen(function*() {
   const fs = yield* FileSystem.FileSystem
@@ -21,6 +23,25 @@ const readmes = Effect.gen(function*() {
   return yield* Effect.forEach(
     present,
     (file) => Effect.map(fs.readFileString(NodePath.join(workspaceRoot, file)), (text) => extract(file, text))
+  )
+}).pipe(Effect.map((all) => all.flat()))
+
+/** The `@example`s of every public module (`packages/*\/src/*.ts`). */
+const examples = Effect.gen(function*() {
+  const fs = yield* FileSystem.FileSystem
+  const packages = (yield* fs.readDirectory(NodePath.join(workspaceRoot, "packages"))).sort()
+  const files = yield* Effect.forEach(
+    packages,
+    (name) =>
+      fs.readDirectory(NodePath.join(workspaceRoot, "packages", name, "src")).pipe(
+        Effect.map((entries) =>
+          entries.filter((file) => file.endsWith(".ts")).sort().map((file) => `packages/${name}/src/${file}`)
+        )
+      )
+  )
+  return yield* Effect.forEach(
+    files.flat(),
+    (file) => Effect.map(fs.readFileString(NodePath.join(workspaceRoot, file)), (text) => extractExamples(file, text))
   )
 }).pipe(Effect.map((all) => all.flat()))
 
@@ -75,11 +96,41 @@ describe("README snippets", () => {
     expect(single?.prelude).toEqual(["declare const state: string"])
   })
 
-  it.scoped("every TypeScript block of every README compiles", () =>
+  it("an @example is the fenced block after the tag, without the comment's margin", () => {
+    const [example, ...rest] = extractExamples(
+      "packages/x/src/X.ts",
+      [
+        "/**",
+        " * Does x.",
+        " *",
+        " * @since 0.1.0",
+        " * @example",
+        " * ```ts",
+        " * import { X } from \"x\"",
+        " *",
+        " * X.run()",
+        " * ```",
+        " */",
+        "export const run = () => {}"
+      ].join("\n")
+    )
+    expect(rest).toEqual([])
+    expect(example).toEqual({
+      source: "packages/x/src/X.ts",
+      line: 7,
+      prelude: [],
+      code: "import { X } from \"x\"\n\nX.run()"
+    })
+  })
+
+  it.scoped("every TypeScript block of every README, and every @example, compiles", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
-      const snippets = yield* readmes
-      expect(snippets.filter((snippet) => snippet.source === "README.md").length).toBeGreaterThan(2)
+      const blocks = yield* readmes
+      expect(blocks.filter((snippet) => snippet.source === "README.md").length).toBeGreaterThan(2)
+      const sourceExamples = yield* examples
+      expect(sourceExamples.length).toBeGreaterThan(3)
+      const snippets = [...blocks, ...sourceExamples]
       // Inside the workspace, so that packages resolve as they do for the tests; removed afterwards.
       const directory = yield* fs.makeTempDirectoryScoped({
         directory: NodePath.join(workspaceRoot, "test", "readme"),

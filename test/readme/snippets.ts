@@ -1,5 +1,5 @@
 /**
- * TypeScript blocks of a Markdown file, as files to type-check.
+ * TypeScript blocks of a Markdown file, and the `@example`s of the sources, as files to type-check.
  *
  * The convention: a block is a complete module (its own imports). Names that the prose says come from elsewhere
  * (`accountId`, the `code` of a callback, ...) are declared in an HTML comment right before the block, invisible
@@ -69,6 +69,31 @@ export const extract = (source: string, markdown: string): ReadonlyArray<Snippet
       })
     }
     index = end + 1
+  }
+  return snippets
+}
+
+/**
+ * Every `@example` of a TypeScript source: the fenced block that follows the tag in a JSDoc comment, without the
+ * comment's ` * ` margin. Examples are complete modules and take no prelude.
+ */
+export const extractExamples = (source: string, typescript: string): ReadonlyArray<Snippet> => {
+  const lines = typescript.split("\n")
+  const snippets: Array<Snippet> = []
+  const margin = /^\s*\* ?/
+  for (let index = 0; index < lines.length; index++) {
+    if (!/^\s*\*\s*@example\b/.test(lines[index]!)) continue
+    const open = lines.findIndex((text, at) => at > index && /^\s*\*\s*```/.test(text))
+    if (open === -1 || !/^\s*\*\s*```(ts|typescript)\s*$/.test(lines[open]!)) continue
+    const close = lines.findIndex((text, at) => at > open && /^\s*\*\s*```\s*$/.test(text))
+    if (close === -1) continue
+    snippets.push({
+      source,
+      line: open + 2,
+      prelude: [],
+      code: lines.slice(open + 1, close).map((text) => text.replace(margin, "")).join("\n")
+    })
+    index = close
   }
   return snippets
 }

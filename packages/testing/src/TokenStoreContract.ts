@@ -115,7 +115,7 @@ const other = AccountId.make("contract-other")
  * @example
  * ```ts
  * import { TokenStore } from "@dropbox-sign-effect/oauth"
- * import { TokenStoreContract } from "@dropbox-sign-effect/testing"
+ * import * as TokenStoreContract from "@dropbox-sign-effect/testing/TokenStoreContract"
  *
  * TokenStoreContract.run("TokenStore.layerMemory", TokenStore.layerMemory)
  * ```
