@@ -64,6 +64,7 @@ const Manifest = Schema.parseJson(Schema.Struct({
   repository: Schema.Struct({ url: Schema.String, directory: Schema.String }),
   exports: Schema.Record({ key: Schema.String, value: Schema.Union(Entry, Schema.String) }),
   peerDependencies: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  typesVersions: Schema.Struct({ "*": Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) }) }),
   bin: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
 }))
 
@@ -157,7 +158,15 @@ describe("packed tarballs", () => {
           if (manifest.peerDependencies?.["effect"] !== undefined) {
             expect(manifest.peerDependencies["effect"]).toBe("^3.22.0")
           }
+          // TypeScript's node10 resolution reads typesVersions for the subpath modules.
+          expect(Object.keys(manifest.typesVersions["*"])).toEqual(modules)
         }
+        const cli = yield* Schema.decodeUnknown(Manifest)(
+          yield* fs.readFileString(NodePath.join(packed.unpacked.cli, "package.json"))
+        )
+        expect(cli.bin).toEqual({ "dropbox-sign-oauth": "./dist/esm/bin.js" })
+        expect(yield* fs.readFileString(NodePath.join(packed.unpacked.cli, "dist", "esm", "bin.js")))
+          .toMatch(/^#!\/usr\/bin\/env node\n/)
       }))
 
     it.effect("tarballs hold a README, a LICENSE and a CHANGELOG, and no build-internal file", () =>
