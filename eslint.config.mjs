@@ -4,7 +4,7 @@ import simpleImportSort from "eslint-plugin-simple-import-sort"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/dist", "**/build", "**/node_modules", "**/*.md", "**/coverage"] },
+  { ignores: ["**/dist", "**/build", "**/docs", "**/node_modules", "**/*.md", "**/coverage"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...effectEslint.configs.dprint,

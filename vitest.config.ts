@@ -6,17 +6,18 @@ import { defineConfig } from "vitest/config"
 const root = import.meta.dirname
 const packages = ["oauth", "testing", "sql", "cli"] as const
 
-// Workspace packages resolve to their TypeScript sources, so tests never need a build first.
-const alias = [
+// Workspace packages resolve to their TypeScript sources (as the `source` export condition does for tsc), so tests
+// never need a build first: `@dropbox-sign-effect/<package>` is `src/index.ts`, `.../<Module>` is `src/<Module>.ts`.
+const alias = packages.flatMap((name) => [
   {
-    find: /^@dropbox-sign-effect\/testing\/TokenStoreContract$/,
-    replacement: path.join(root, "packages", "testing", "src", "TokenStoreContract.ts")
-  },
-  ...packages.map((name) => ({
     find: new RegExp(`^@dropbox-sign-effect/${name}$`),
     replacement: path.join(root, "packages", name, "src", "index.ts")
-  }))
-]
+  },
+  {
+    find: new RegExp(`^@dropbox-sign-effect/${name}/([A-Z][A-Za-z0-9]*)$`),
+    replacement: path.join(root, "packages", name, "src", "$1.ts")
+  }
+])
 
 export default defineConfig({
   resolve: { alias },

@@ -31,6 +31,49 @@ import { CliError, fromConfigError, fromTokenError } from "./CliError.js"
 export const storeDirEnv = "DROPBOX_SIGN_TOKEN_DIR"
 
 /**
+ * Sets an option's default and says it in `--help` (`Default: 8765.`), which `Options.withDefault` alone does not.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const withShownDefault =
+  <A>(value: A, shown: string = typeof value === "string" ? JSON.stringify(value) : String(value)) =>
+  (self: Options.Options<A>): Options.Options<A> =>
+    self.pipe(Options.withDescription(`Default: ${shown}.`), Options.withDefault(value))
+
+/**
+ * A boolean flag, off unless given (and `--help` says so).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const flag = (name: string, description: string): Options.Options<boolean> =>
+  Options.boolean(name).pipe(Options.withDescription(description), Options.withDescription("Default: off."))
+
+/**
+ * An integer flag within `[min, max]`. A value outside is one plain line (`--port must be an integer from 0 to
+ * 65535, got 99999`) rather than a Schema error tree.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const integerIn = (
+  name: string,
+  range: { readonly min: number; readonly max?: number | undefined }
+): Options.Options<number> =>
+  Options.integer(name).pipe(
+    Options.mapEffect((value) =>
+      value >= range.min && (range.max === undefined || value <= range.max) ?
+        Effect.succeed(value) :
+        Effect.fail(ValidationError.invalidValue(HelpDoc.p(
+          `--${name} must be an integer ${
+            range.max === undefined ? `of at least ${range.min}` : `from ${range.min} to ${range.max}`
+          }, got ${value}`
+        )))
+    )
+  )
+
+/**
  * The flags of the OAuth app's configuration.
  *
  * @since 0.1.0
@@ -77,10 +120,7 @@ export const commonOptions = {
     ),
     Options.optional
   ),
-  verbose: Options.boolean("verbose").pipe(
-    Options.withAlias("v"),
-    Options.withDescription("Print the library's logs (debug level) on stderr")
-  )
+  verbose: flag("verbose", "Print the library's logs (debug level) on stderr").pipe(Options.withAlias("v"))
 }
 
 /**
@@ -103,7 +143,7 @@ export const accountOption = Options.text("account").pipe(
     })
   ),
   Options.withDescription("The account's id in the token store (any non-empty name you choose)"),
-  Options.withDefault(AccountId.defaultAccount)
+  withShownDefault(AccountId.defaultAccount)
 )
 
 /**

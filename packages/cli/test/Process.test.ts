@@ -99,7 +99,7 @@ describe("as a child process", () => {
     60_000
   )
 
-  it.live("fake-server serves until SIGINT, then exits 0", () =>
+  it.live("fake-server serves until SIGINT, then says so and exits 130", () =>
     Effect.scoped(
       Effect.gen(function*() {
         const home = yield* tempDir
@@ -114,8 +114,34 @@ describe("as a child process", () => {
         expect(response.body).toMatchObject({ error: { error_name: "unauthorized" } })
         yield* child.kill("SIGINT")
         const result = yield* child.result
-        expect(result.code).toBe(0)
+        expect(result.code).toBe(130)
+        expect(result.stderr).toBe("dropbox-sign-oauth fake-server: cancelled by SIGINT\n")
         expect(result.stdout).toContain(`export DROPBOX_SIGN_CLIENT_ID=${FakeDropboxSign.defaultApp.clientId}`)
       }).pipe(Effect.provide(Layer.merge(NodeHttpClient.layerUndici, NodeContext.layer)))
     ), 60_000)
+
+  it.live("SIGTERM during authorize cancels it: one line, exit 143, the callback port released", () =>
+    Effect.scoped(
+      Effect.gen(function*() {
+        const directory = yield* tempDir
+        const env = yield* childEnv(directory)
+        const child = yield* Child.start(["authorize", "--port", "0", "--no-open", "--timeout", "60"], env)
+        const [, callbackUrl] = yield* child.waitForStdout(/Listening for the callback on (\S+) /)
+        yield* child.kill("SIGTERM")
+        const result = yield* child.result
+        expect(result.code).toBe(143)
+        expect(result.stderr.trimEnd().split("\n").at(-1)).toBe("dropbox-sign-oauth authorize: cancelled by SIGTERM")
+        expect(result.stderr.match(/cancelled/g)).toHaveLength(1)
+        const after = yield* HttpClient.get(callbackUrl!).pipe(Effect.scoped, Effect.either)
+        expect(after._tag).toBe("Left")
+      }).pipe(Effect.provide(TestLive))
+    ), 60_000)
+
+  it.live("--help through a pipe has no ANSI escapes, NO_COLOR unset", () =>
+    Effect.gen(function*() {
+      const result = yield* Child.run(["authorize", "--help"], { NO_COLOR: "" })
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain("Default: 8765.")
+      expect(result.stdout).not.toContain("\u001b[")
+    }).pipe(Effect.provide(NodeContext.layer)), 60_000)
 })

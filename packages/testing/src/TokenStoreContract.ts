@@ -123,7 +123,7 @@ const expectStored = (store: TokenStore.Service, version: number, token: OAuthTo
  * @example
  * ```ts
  * import { TokenStore } from "@dropbox-sign-effect/oauth"
- * import { TokenStoreContract } from "@dropbox-sign-effect/testing"
+ * import * as TokenStoreContract from "@dropbox-sign-effect/testing/TokenStoreContract"
  *
  * TokenStoreContract.run("TokenStore.layerMemory", TokenStore.layerMemory)
  * ```

@@ -3,13 +3,13 @@
  *
  * @since 0.1.0
  */
-import { Command, Options } from "@effect/cli"
+import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 
 import { fetchAccount } from "../internal/account.js"
 import { withServices } from "../internal/services.js"
 import * as Output from "../Output.js"
-import { accountOption, clientOptions, commonOptions } from "../Settings.js"
+import { accountOption, clientOptions, commonOptions, flag } from "../Settings.js"
 
 /**
  * @since 0.1.0
@@ -19,7 +19,7 @@ export const command = Command.make(
   "account",
   {
     account: accountOption,
-    json: Options.boolean("json").pipe(Options.withDescription("Print the whole GET /account response as JSON")),
+    json: flag("json", "Print the whole GET /account response as JSON"),
     ...clientOptions,
     ...commonOptions
   },

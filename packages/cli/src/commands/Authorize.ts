@@ -6,7 +6,7 @@
  */
 import { OAuthClient, OAuthState, TokenManager } from "@dropbox-sign-effect/oauth"
 import { Command, Options } from "@effect/cli"
-import { DateTime, Duration, Effect, Schema } from "effect"
+import { DateTime, Duration, Effect } from "effect"
 
 import { Browser } from "../Browser.js"
 import * as CallbackServer from "../CallbackServer.js"
@@ -15,7 +15,7 @@ import { fetchAccount } from "../internal/account.js"
 import * as Format from "../internal/format.js"
 import { withServices } from "../internal/services.js"
 import * as Output from "../Output.js"
-import { accountOption, clientOptions, commonOptions } from "../Settings.js"
+import { accountOption, clientOptions, commonOptions, flag, integerIn, withShownDefault } from "../Settings.js"
 import * as Spinner from "../Spinner.js"
 
 /**
@@ -30,13 +30,12 @@ export const defaultPort = 8765
  * @since 0.1.0
  * @category options
  */
-export const portOption = Options.integer("port").pipe(
-  Options.withSchema(Schema.Int.pipe(Schema.between(0, 65535))),
+export const portOption = integerIn("port", { min: 0, max: 65535 }).pipe(
   Options.withDescription(
     `Port of the loopback callback server on 127.0.0.1; the API app's callback URL must be ` +
       `http://127.0.0.1:<port>/callback (0 picks a free port)`
   ),
-  Options.withDefault(defaultPort)
+  withShownDefault(defaultPort)
 )
 
 /**
@@ -48,13 +47,10 @@ export const command = Command.make(
   {
     account: accountOption,
     port: portOption,
-    noOpen: Options.boolean("no-open").pipe(
-      Options.withDescription("Do not open a browser; only print the URL to open")
-    ),
-    timeout: Options.integer("timeout").pipe(
-      Options.withSchema(Schema.Int.pipe(Schema.positive())),
+    noOpen: flag("no-open", "Do not open a browser; only print the URL to open"),
+    timeout: integerIn("timeout", { min: 1 }).pipe(
       Options.withDescription("Seconds to wait for the callback"),
-      Options.withDefault(300)
+      withShownDefault(300)
     ),
     ...clientOptions,
     ...commonOptions

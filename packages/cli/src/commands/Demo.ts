@@ -25,7 +25,7 @@ import { fetchAccount, fetchAccountRaw } from "../internal/account.js"
 import * as Format from "../internal/format.js"
 import * as Testing from "../internal/testing.js"
 import * as Output from "../Output.js"
-import { servicesLayer, withVerbosity } from "../Settings.js"
+import { flag, servicesLayer, withVerbosity } from "../Settings.js"
 
 /**
  * How long the fake's access tokens live in the demo: short, so that expiry comes within seconds.
@@ -254,10 +254,7 @@ export const run: Effect.Effect<
 export const command = Command.make(
   "demo",
   {
-    verbose: Options.boolean("verbose").pipe(
-      Options.withAlias("v"),
-      Options.withDescription("Also print the library's logs (debug level) on stderr")
-    )
+    verbose: flag("verbose", "Also print the library's logs (debug level) on stderr").pipe(Options.withAlias("v"))
   },
   (flags) => run.pipe(withVerbosity(flags.verbose))
 ).pipe(

@@ -6,13 +6,13 @@
  */
 import { OAuthConfig } from "@dropbox-sign-effect/oauth"
 import { Command, Options } from "@effect/cli"
-import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Redacted } from "effect"
 
 import { CliError, fromServeError } from "../CliError.js"
 import * as Format from "../internal/format.js"
 import * as Testing from "../internal/testing.js"
 import * as Output from "../Output.js"
-import { withVerbosity } from "../Settings.js"
+import { flag, integerIn, withShownDefault, withVerbosity } from "../Settings.js"
 import { defaultPort as defaultCallbackPort } from "./Authorize.js"
 
 /**
@@ -28,26 +28,21 @@ export const defaultPort = 8766
 export const command = Command.make(
   "fake-server",
   {
-    port: Options.integer("port").pipe(
-      Options.withSchema(Schema.Int.pipe(Schema.between(0, 65535))),
+    port: integerIn("port", { min: 0, max: 65535 }).pipe(
       Options.withDescription("Port on 127.0.0.1 (0 picks a free port)"),
-      Options.withDefault(defaultPort)
+      withShownDefault(defaultPort)
     ),
     callbackUrl: Options.text("callback-url").pipe(
       Options.withDescription(
         "Where consent redirects (the API app's callback URL); matches `authorize` with its default --port"
       ),
-      Options.withDefault(`http://127.0.0.1:${defaultCallbackPort}/callback`)
+      withShownDefault(`http://127.0.0.1:${defaultCallbackPort}/callback`)
     ),
-    accessTokenTtl: Options.integer("access-token-ttl").pipe(
-      Options.withSchema(Schema.Int.pipe(Schema.positive())),
+    accessTokenTtl: integerIn("access-token-ttl", { min: 1 }).pipe(
       Options.withDescription("Lifetime of the access tokens it issues, in seconds"),
-      Options.withDefault(3600)
+      withShownDefault(3600)
     ),
-    verbose: Options.boolean("verbose").pipe(
-      Options.withAlias("v"),
-      Options.withDescription("Print logs (debug level) on stderr")
-    )
+    verbose: flag("verbose", "Print logs (debug level) on stderr").pipe(Options.withAlias("v"))
   },
   (flags) =>
     Effect.gen(function*() {
