@@ -1,3 +1,7 @@
+import * as Crypto from "node:crypto"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+
 import { Browser } from "@dropbox-sign-effect/cli"
 import { AccountId, TokenStore } from "@dropbox-sign-effect/oauth"
 import { FakeDropboxSign } from "@dropbox-sign-effect/testing"
@@ -159,6 +163,26 @@ describe("status", () => {
         "default  expired 15m 0s ago  1h 15m ago    expired (refreshes on next use)",
         ""
       ])
+    }).pipe(Effect.provide(TestLive)))
+
+  it.scoped("a corrupt entry among good ones: the good accounts are listed, the bad one shown as corrupt with the fix", () =>
+    Effect.gen(function*() {
+      const directory = yield* tempDir
+      yield* seed(directory)
+      yield* seed(directory, alice)
+      const bob = AccountId.make("bob")
+      yield* seed(directory, bob)
+      const corrupt = Path.join(directory, `${Crypto.createHash("sha256").update(bob, "utf8").digest("hex")}.token`)
+      yield* Effect.sync(() => Fs.writeFileSync(corrupt, "{ torn"))
+      const result = yield* runCli(["status"], { DROPBOX_SIGN_TOKEN_DIR: directory })
+      expect(result.code).toBe(0)
+      const lines = result.stdout.trimEnd().split("\n")
+      expect(lines).toHaveLength(4)
+      expect(lines[1]).toMatch(/^alice +1h 0m +0s ago +active$/)
+      expect(lines[2]).toMatch(/^default +1h 0m +0s ago +active$/)
+      expect(lines[3]).toContain("corrupt: the entry is corrupt: it is not valid JSON")
+      expect(lines[3]).toContain(corrupt)
+      expect(lines[3]).toContain("delete it and authorize the account again")
     }).pipe(Effect.provide(TestLive)))
 
   it.scoped("an empty or missing store", () =>
