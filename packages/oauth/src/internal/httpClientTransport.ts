@@ -9,6 +9,7 @@ import { Effect, Stream } from "effect"
 import type { TransportError } from "../OAuthError.js"
 import { BoundedBody, readBounded } from "./boundedBody.js"
 import type { Transport, TransportSettings } from "./oauthApi.js"
+import { whenTraced } from "./observability.js"
 import * as transport from "./transport.js"
 
 // With fetch, a redirect would be followed with the body: ask for it to be handed back instead.
@@ -51,8 +52,10 @@ export const make = (client: HttpClient.HttpClient, settings: TransportSettings)
     const base = HttpClientRequest.post(url).pipe(
       HttpClientRequest.setHeaders({ accept: "application/json", "user-agent": settings.userAgent })
     )
-    return (json) =>
-      untraced.execute(HttpClientRequest.bodyText(base, json, "application/json")).pipe(
+    return (json) => {
+      const execute = untraced.execute(HttpClientRequest.bodyText(base, json, "application/json"))
+      // Without a tracer to read it, the client's own `http.client` span is not made either.
+      return whenTraced(() => execute, Effect.withTracerEnabled(execute, false)).pipe(
         Effect.flatMap((response) => {
           // Some clients build their headers anew on each access: once is enough.
           const headers = response.headers
@@ -70,5 +73,6 @@ export const make = (client: HttpClient.HttpClient, settings: TransportSettings)
         Effect.timeoutFail({ duration: settings.requestTimeout, onTimeout: timedOut }),
         Effect.provideService(FetchHttpClient.RequestInit, manualRedirect)
       )
+    }
   }
 }

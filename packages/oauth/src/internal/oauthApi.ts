@@ -71,11 +71,14 @@ export const make = (config: Config, transport: Transport): Service => {
         Metric.trackDuration(metrics.duration),
         Effect.tapError(logFailure)
       )
+      // Built only when traced: `withSpan` captures a stack trace where it is called, whether the span is made or not.
       return whenTraced(
-        Effect.withSpan(request, spanName, {
-          kind: "client",
-          attributes: { "oauth.client_id": config.clientId, "url.full": url, ...attributes }
-        }),
+        () =>
+          Effect.withSpan(request, spanName, {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: { "oauth.client_id": config.clientId, "url.full": url, ...attributes }
+          }),
         request
       )
     }

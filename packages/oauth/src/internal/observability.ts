@@ -68,12 +68,11 @@ export const operationMetrics = (operation: Operation): OperationMetrics => {
 const nativeTracer: EffectTracer.Tracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 /**
- * `traced` when a tracer other than Effect's built-in one is installed (any exporter installs its own), `untraced`
+ * `traced()` when a tracer other than Effect's built-in one is installed (any exporter installs its own), `untraced`
  * otherwise: with the built-in tracer nobody can read a span, and making one costs more than a token request's
- * decoding. `untraced` also runs with tracing disabled, so that an `HttpClient` underneath makes no span either.
+ * decoding.
  */
 export const whenTraced = <A, E, R>(
-  traced: Effect.Effect<A, E, R>,
+  traced: () => Effect.Effect<A, E, R>,
   untraced: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
-  Effect.tracerWith((tracer) => tracer === nativeTracer ? Effect.withTracerEnabled(untraced, false) : traced)
+): Effect.Effect<A, E, R> => Effect.tracerWith((tracer) => tracer === nativeTracer ? untraced : traced())
