@@ -20,7 +20,7 @@ export const benchDir = import.meta.dirname
 /** The SQL store's sources, when the package exists (the fleet storm needs it). */
 export const sqlIndex = Path.join(benchDir, "..", "..", "packages", "sql", "src", "index.ts")
 
-export type Entry = "server" | "memoryChild" | "fleetChild"
+export type Entry = "server" | "plainServer" | "memoryChild" | "fleetChild"
 
 export interface Bundle {
   readonly entry: (name: Entry) => string
@@ -40,6 +40,7 @@ export const bundle: Effect.Effect<Bundle, Error, Scope.Scope> = Effect.gen(func
       Esbuild.build({
         entryPoints: {
           server: Path.join(benchDir, "server.ts"),
+          plainServer: Path.join(benchDir, "plainServer.ts"),
           memoryChild: Path.join(benchDir, "memoryChild.ts"),
           fleetChild: Path.join(benchDir, "fleetChild.ts"),
           ...(withSql ? { sqlStore: sqlIndex } : {})
@@ -143,16 +144,29 @@ export interface FakeServer {
 
 const ServerHello = Schema.parseJson(Schema.Struct({ url: Schema.String }))
 
+/** Starts a server entry and reads the URL it prints once it listens. */
+const listening = (bundled: Bundle, name: "server" | "plainServer") =>
+  Effect.gen(function*() {
+    const child = yield* spawn(bundled, name, { stdout: "pipe" })
+    const hello = yield* Effect.async<string, Error>((resume) => {
+      const lines = Readline.createInterface({ input: child.stdout! })
+      child.once("exit", (code) => resume(Effect.fail(new Error(`${name} exited early (${code})`))))
+      lines.once("line", (line) => resume(Effect.succeed(line)))
+    }).pipe(Effect.timeoutFail({ duration: Duration.seconds(60), onTimeout: () => new Error(`no ${name}`) }))
+    const { url } = yield* Effect.mapError(Schema.decode(ServerHello)(hello), (e) => new Error(e.message))
+    return { child, url }
+  })
+
+/** The plain fixed-answer server in a child process, killed when the scope closes. */
+export const startPlain = (
+  bundled: Bundle
+): Effect.Effect<{ readonly url: string; readonly pid: number }, Error, Scope.Scope> =>
+  Effect.map(listening(bundled, "plainServer"), ({ child, url }) => ({ url, pid: child.pid ?? 0 }))
+
 /** The fake server in a child process, killed when the scope closes. */
 export const start = (bundled: Bundle): Effect.Effect<FakeServer, Error, Scope.Scope> =>
   Effect.gen(function*() {
-    const child = yield* spawn(bundled, "server", { stdout: "pipe" })
-    const hello = yield* Effect.async<string, Error>((resume) => {
-      const lines = Readline.createInterface({ input: child.stdout! })
-      child.once("exit", (code) => resume(Effect.fail(new Error(`the fake server exited early (${code})`))))
-      lines.once("line", (line) => resume(Effect.succeed(line)))
-    }).pipe(Effect.timeoutFail({ duration: Duration.seconds(60), onTimeout: () => new Error("no fake server") }))
-    const { url } = yield* Effect.mapError(Schema.decode(ServerHello)(hello), (e) => new Error(e.message))
+    const { child, url } = yield* listening(bundled, "server")
 
     const pending = new Map<number, Deferred.Deferred<unknown, Error>>()
     let nextId = 0

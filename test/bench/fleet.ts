@@ -80,11 +80,11 @@ const storms = (bundled: Bundle, server: FakeServer, options: Options) =>
     const env = workerEnv(bundled, server)
     // The first process creates the schema (migrations run in every process; concurrent runs are safe) and drops it
     // at the end, after the others have stopped (finalizers run in reverse).
-    const first = yield* startWorker(bundled, "fleetChild", { env, timeout: Duration.seconds(60) })
+    const first = yield* startWorker(bundled, "fleetChild", { env, timeout: Duration.minutes(3) })
     yield* Effect.addFinalizer(() => Effect.ignore(ask(first, { _tag: "DropSchema" }, Schema.Unknown)))
     const others = yield* Effect.forEach(
       Array.from({ length: options.processes - 1 }),
-      () => startWorker(bundled, "fleetChild", { env, timeout: Duration.seconds(60) }),
+      () => startWorker(bundled, "fleetChild", { env, timeout: Duration.minutes(3) }),
       { concurrency: "unbounded" }
     )
     const workers = [first, ...others]

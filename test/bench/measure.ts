@@ -1,7 +1,11 @@
 /**
- * Measuring: load drivers for promise-based and Effect-based clients (the same loop either way), summaries, and
- * interleaved rounds so that drift (JIT, GC, the server's growing state) falls on every candidate alike.
+ * Measuring: load drivers for promise-based and Effect-based clients (the same loop either way), summaries,
+ * interleaved rounds so that drift (JIT, GC, the server's growing state, other work on the machine) falls on every
+ * candidate alike, and ratios taken round by round: the median of per-round ratios with their spread, so that one
+ * noisy round cannot move a verdict.
  */
+import * as Os from "node:os"
+
 import { Effect } from "effect"
 
 /** One measured run: wall time, this process's CPU time, and each operation's latency (when recorded). */
@@ -110,6 +114,33 @@ export const medianSummary = (rounds: ReadonlyArray<Summary>): Summary & { reado
 
 const collectGarbage = Effect.sync(() => globalThis.gc?.())
 
+/** The one-minute load average now: printed beside every figure, because this machine is shared. */
+export const loadAverage = (): number => Os.loadavg()[0]
+
+/** A ratio over rounds: the median of the per-round ratios, and their smallest and largest. */
+export interface Ratio {
+  readonly median: number
+  readonly min: number
+  readonly max: number
+}
+
+/** `f(round)` for every round both sides ran, summarised. */
+export const ratioOverRounds = (rounds: number, f: (round: number) => number): Ratio => {
+  const values = Array.from({ length: rounds }, (_, round) => f(round)).filter(Number.isFinite)
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) }
+}
+
+/** Load averages seen over a section: its smallest and largest. */
+export interface LoadRange {
+  readonly min: number
+  readonly max: number
+}
+
+export const loadRange = (values: ReadonlyArray<number>): LoadRange => ({
+  min: Math.min(...values),
+  max: Math.max(...values)
+})
+
 export interface Candidate<E, R> {
   readonly name: string
   /** One measured run. */
@@ -118,23 +149,31 @@ export interface Candidate<E, R> {
   readonly warmup?: Effect.Effect<unknown, E, R> | undefined
 }
 
+/** Each candidate's summaries, one per round (index = round), and the load average after each round. */
+export interface Interleaved {
+  readonly byName: Record<string, ReadonlyArray<Summary>>
+  readonly load: ReadonlyArray<number>
+}
+
 /**
- * Warms every candidate up, then runs `rounds` rounds; each round runs every candidate once, in an order rotated
- * from round to round, after a full GC. Returns each candidate's summaries, one per round.
+ * Warms every candidate up, then runs `rounds` rounds; each round runs every candidate once, back to back, in an
+ * order rotated from round to round, each after a full GC.
  */
 export const interleave = <E, R>(
   candidates: ReadonlyArray<Candidate<E, R>>,
   rounds: number
-): Effect.Effect<Record<string, ReadonlyArray<Summary>>, E, R> =>
+): Effect.Effect<Interleaved, E, R> =>
   Effect.gen(function*() {
     for (const candidate of candidates) yield* candidate.warmup ?? candidate.run
-    const results: Record<string, Array<Summary>> = Object.fromEntries(candidates.map((c) => [c.name, []]))
+    const byName: Record<string, Array<Summary>> = Object.fromEntries(candidates.map((c) => [c.name, []]))
+    const load: Array<number> = []
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < candidates.length; k++) {
         const candidate = candidates[(round + k) % candidates.length]
         yield* collectGarbage
-        results[candidate.name].push(summarize(yield* candidate.run))
+        byName[candidate.name].push(summarize(yield* candidate.run))
       }
+      load.push(loadAverage())
     }
-    return results
+    return { byName, load }
   })

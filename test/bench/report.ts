@@ -1,14 +1,16 @@
 /**
- * Turns the results into targets, a printed table with ratios (ours / peer), and `results.json`.
+ * Turns the results into ratios, targets and printed tables. Every ratio is the median of per-round ratios (each round
+ * ran every candidate back to back) with its spread, min–max; every table shows the load average over its rounds.
  */
 import type * as Fleet from "./fleet.js"
 import * as HotPath from "./hotPath.js"
+import { type Interleaved, loadRange, median, type Ratio, ratioOverRounds, type Summary } from "./measure.js"
 import type * as Memory from "./memory.js"
-import type * as RoundTrips from "./roundTrips.js"
-import type * as Storm from "./storm.js"
+import * as RoundTrips from "./roundTrips.js"
+import * as Storm from "./storm.js"
 
 export interface Results {
-  readonly roundTrips: RoundTrips.Results
+  readonly roundTrips: { readonly plain: RoundTrips.Results; readonly fake: RoundTrips.Results }
   readonly hotPath: HotPath.Results
   readonly storm: Storm.Results
   readonly fleet: Fleet.Results
@@ -22,67 +24,124 @@ export interface Target {
   readonly met: boolean | "skipped"
 }
 
-const ratio = (a: number, b: number) => a / b
 const fixed = (n: number, digits = 2) => Number.isFinite(n) ? n.toFixed(digits) : "n/a"
 const MiB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`
+const showRatio = (r: Ratio) => `${fixed(r.median)}x [${fixed(r.min)}–${fixed(r.max)}]`
+const showLoad = (values: ReadonlyArray<number>) => {
+  const range = loadRange(values)
+  return `load ${fixed(range.min, 1)}–${fixed(range.max, 1)}`
+}
+
+/** `a / b` of one field, round by round. */
+const perRound = (
+  run: Interleaved,
+  a: string,
+  b: string,
+  field: (s: Summary) => number
+): Ratio =>
+  ratioOverRounds(
+    Math.min(run.byName[a]?.length ?? 0, run.byName[b]?.length ?? 0),
+    (round) => field(run.byName[a][round]) / field(run.byName[b][round])
+  )
+
+const rate = (s: Summary) => s.rate
+const cpu = (s: Summary) => s.cpuMicrosPerOp
+
+const medianOf = (run: Interleaved, name: string, field: (s: Summary) => number) =>
+  median((run.byName[name] ?? []).map(field))
+
+/** The storm's cost above its floor, round by round: (ours − floor) / floor. */
+const aboveFloor = (shape: Storm.Results["shapes"][Storm.Shape]): Ratio =>
+  ratioOverRounds(
+    Math.min(shape.ours.length, shape.floor.length),
+    (round) => (shape.ours[round].millis - shape.floor[round]) / shape.floor[round]
+  )
 
 export const ratios = (results: Results) => {
-  const rt = results.roundTrips
-  const perMode = (mode: RoundTrips.Mode) => ({
-    undiciVsSdk: ratio(rt[mode]["ours (undici)"].rate, rt[mode]["@dropbox/sign"].rate),
-    undiciVsRaw: ratio(rt[mode]["ours (undici)"].rate, rt[mode]["raw undici"].rate),
-    fetchVsSdk: ratio(rt[mode]["ours (fetch)"].rate, rt[mode]["@dropbox/sign"].rate),
-    undiciVsFetch: ratio(rt[mode]["ours (undici)"].rate, rt[mode]["ours (fetch)"].rate)
+  const perMode = (section: Interleaved) => ({
+    leanVsSdk: perRound(section, "ours: lean undici", "@dropbox/sign", rate),
+    leanVsRawUndici: perRound(section, "ours: lean undici", "raw undici.request", rate),
+    leanCpuVsRawUndici: perRound(section, "ours: lean undici", "raw undici.request", cpu),
+    genericVsSdk: perRound(section, "ours: HttpClient (undici)", "@dropbox/sign", rate),
+    genericVsRawUndici: perRound(section, "ours: HttpClient (undici)", "raw undici.request", rate),
+    leanTracedCpuVsLean: perRound(section, "ours: lean undici + tracer", "ours: lean undici", cpu),
+    genericTracedCpuVsGeneric: perRound(section, "ours: HttpClient (undici) + tracer", "ours: HttpClient (undici)", cpu)
+  })
+  const roundTrips = (run: RoundTrips.Results) => ({
+    sequential: perMode(run.sequential),
+    concurrent: perMode(run.concurrent)
   })
   return {
-    roundTrips: { sequential: perMode("sequential"), concurrent: perMode("concurrent") },
+    roundTrips: { plain: roundTrips(results.roundTrips.plain), fake: roundTrips(results.roundTrips.fake) },
     hotPath: {
-      vsGoogleAuthLibrary: ratio(
-        results.hotPath.ours.opsPerSecond,
-        results.hotPath["google-auth-library"].opsPerSecond
-      ),
-      vsSimpleOauth2: ratio(results.hotPath.ours.opsPerSecond, results.hotPath["simple-oauth2"].opsPerSecond)
+      vsSyncFloor: perRound(results.hotPath, "ours", "floor: yield* Effect.sync", rate),
+      vsSucceedFloor: perRound(results.hotPath, "ours", "floor: yield* Effect.succeed", rate),
+      vsGoogleAuthLibrary: perRound(results.hotPath, "ours", "google-auth-library", rate)
     },
-    storm: {
-      timeVsGoogleAuthLibrary: ratio(
-        results.storm.ours.medianMillis,
-        results.storm["google-auth-library"].medianMillis
-      )
-    }
+    storm: Object.fromEntries(Storm.shapes.map((shape) => [shape, aboveFloor(results.storm.shapes[shape])])) as Record<
+      Storm.Shape,
+      Ratio
+    >
   }
 }
 
 export const targets = (results: Results): ReadonlyArray<Target> => {
   const r = ratios(results)
-  const modes = ["sequential", "concurrent"] as const
   const list: Array<Target> = []
-  for (const mode of modes) {
-    list.push({
-      name: `round trips (${mode}): ours over undici vs @dropbox/sign`,
-      target: ">= 1.60x req/s",
-      actual: `${fixed(r.roundTrips[mode].undiciVsSdk)}x`,
-      met: r.roundTrips[mode].undiciVsSdk >= 1.6
-    })
-    list.push({
-      name: `round trips (${mode}): ours over undici vs raw undici`,
-      target: ">= 0.80x req/s (within 20%)",
-      actual: `${fixed(r.roundTrips[mode].undiciVsRaw)}x`,
-      met: r.roundTrips[mode].undiciVsRaw >= 0.8
-    })
+  for (const mode of ["sequential", "concurrent"] as const) {
+    const plain = r.roundTrips.plain[mode]
+    list.push(
+      {
+        name: `round trips, plain server (${mode}): lean undici vs @dropbox/sign`,
+        target: ">= 1.60x req/s",
+        actual: showRatio(plain.leanVsSdk),
+        met: plain.leanVsSdk.median >= 1.6
+      },
+      {
+        name: `round trips, plain server (${mode}): lean undici vs raw undici`,
+        target: ">= 0.80x req/s",
+        actual: showRatio(plain.leanVsRawUndici),
+        met: plain.leanVsRawUndici.median >= 0.8
+      },
+      {
+        name: `round trips, plain server (${mode}): lean undici CPU per request vs raw undici`,
+        target: "<= 1.30x µs",
+        actual: showRatio(plain.leanCpuVsRawUndici),
+        met: plain.leanCpuVsRawUndici.median <= 1.3
+      },
+      {
+        name: `round trips, plain server (${mode}): generic HttpClient (undici) vs @dropbox/sign`,
+        target: ">= 1.00x req/s",
+        actual: showRatio(plain.genericVsSdk),
+        met: plain.genericVsSdk.median >= 1
+      }
+    )
   }
   list.push({
-    name: "hot path: ours vs google-auth-library",
-    target: ">= 1.50x ops/s",
-    actual: `${fixed(r.hotPath.vsGoogleAuthLibrary)}x`,
-    met: r.hotPath.vsGoogleAuthLibrary >= 1.5 && results.hotPath.tokenRequestsDuringRun === 0
+    name: "hot path: accessToken vs the yield* Effect.sync floor",
+    target: ">= 0.60x ops/s",
+    actual: showRatio(r.hotPath.vsSyncFloor),
+    met: r.hotPath.vsSyncFloor.median >= 0.6 && results.hotPath.tokenRequestsDuringRun === 0
   })
-  const storm = results.storm.ours
-  list.push({
-    name: "refresh storm (in-process): refresh requests per expiry",
-    target: "exactly 1 in every round",
-    actual: storm.refreshRequests.join(", "),
-    met: storm.refreshRequests.every((n) => n === 1) && storm.consistent
-  })
+  for (const shape of Storm.shapes) {
+    const rounds = results.storm.shapes[shape].ours
+    list.push(
+      {
+        name: `refresh storm (${shape}): time above the Effect floor`,
+        target: "<= 25% of the floor",
+        actual: `${fixed(100 * r.storm[shape].median, 0)}% [${fixed(100 * r.storm[shape].min, 0)}–${
+          fixed(100 * r.storm[shape].max, 0)
+        }%]`,
+        met: r.storm[shape].median <= 0.25
+      },
+      {
+        name: `refresh storm (${shape}): refresh requests per expiry`,
+        target: "exactly 1 in every round",
+        actual: rounds.map((round) => round.refreshes).join(", "),
+        met: rounds.every((round) => round.refreshes === 1 && round.consistent)
+      }
+    )
+  }
   const fleet = results.fleet
   list.push(
     fleet._tag !== "Ran" ?
@@ -120,58 +179,94 @@ const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
 }
 
-export const format = (results: Results): string => {
-  const out: Array<string> = []
-  const rt = results.roundTrips
-  out.push("1. Token endpoint round trips (oauthTokenRefresh over loopback; ratio = ours over undici / this)")
+const roundTripTables = (title: string, run: RoundTrips.Results): Array<string> => {
+  const out = [title]
   for (const mode of ["sequential", "concurrent"] as const) {
-    const ours = rt[mode]["ours (undici)"].rate
+    const section = run[mode]
+    const names = RoundTrips.candidates.filter((name) => section.byName[name] !== undefined)
     out.push(
+      `${mode} (${showLoad(section.load)}; ratios: median of per-round ratios [min–max])`,
       table(
-        [mode, "req/s", "p50 ms", "p99 ms", "CPU µs/req", "ratio"],
-        Object.entries(rt[mode]).map(([name, s]) => [
+        [mode, "req/s", "p50 ms", "p99 ms", "CPU µs/req", "req/s ÷ SDK", "req/s ÷ raw undici", "CPU ÷ raw undici"],
+        names.map((name) => [
           name,
-          fixed(s.rate, 0),
-          fixed(s.p50Millis),
-          fixed(s.p99Millis),
-          fixed(s.cpuMicrosPerOp, 0),
-          name === "ours (undici)" ? "" : `${fixed(ours / s.rate)}x`
+          fixed(medianOf(section, name, rate), 0),
+          fixed(medianOf(section, name, (s) => s.p50Millis)),
+          fixed(medianOf(section, name, (s) => s.p99Millis)),
+          fixed(medianOf(section, name, cpu), 0),
+          name === "@dropbox/sign" ? "" : showRatio(perRound(section, name, "@dropbox/sign", rate)),
+          name === "raw undici.request" ? "" : showRatio(perRound(section, name, "raw undici.request", rate)),
+          name === "raw undici.request" ? "" : showRatio(perRound(section, name, "raw undici.request", cpu))
         ])
-      )
+      ),
+      ""
     )
   }
+  return out
+}
+
+export const format = (results: Results): string => {
+  const out: Array<string> = []
+  out.push(
+    ...roundTripTables(
+      "1a. Token round trips against the plain fixed-answer server (oauthTokenRefresh over loopback)",
+      results.roundTrips.plain
+    ),
+    ...roundTripTables(
+      "1b. Token round trips against the fake Dropbox Sign (~0.5 ms of server work per request)",
+      results.roundTrips.fake
+    )
+  )
   const hot = results.hotPath
   out.push(
-    "",
-    `2. Hot path: read a valid cached token (ratio = ours / this; token requests meanwhile: ${hot.tokenRequestsDuringRun})`
-  )
-  out.push(
+    `2. Hot path: read a valid cached token (${
+      showLoad(hot.load)
+    }; token requests meanwhile: ${hot.tokenRequestsDuringRun})`,
     table(
-      ["candidate", "ops/s", "ratio"],
+      ["candidate", "ops/s", "ours ÷ this"],
       HotPath.candidates.map((name) => [
         name,
-        fixed(hot[name].opsPerSecond, 0),
-        name === "ours" ? "" : `${fixed(hot.ours.opsPerSecond / hot[name].opsPerSecond)}x`
+        fixed(medianOf(hot, name, rate), 0),
+        name === "ours" ? "" : showRatio(perRound(hot, "ours", name, rate))
       ])
-    )
+    ),
+    ""
   )
-  out.push("", `3. Refresh storm: concurrent token reads at expiry`)
+  const storm = results.storm
+  const millis = (rounds: ReadonlyArray<Storm.StormRound>) => median(rounds.map((round) => round.millis))
   out.push(
+    `3. Refresh storm: concurrent token reads at expiry (${showLoad(storm.load)})`,
     table(
-      ["candidate", "refresh requests per round", "median ms until all have a token", "same new token"],
+      ["candidate", "refresh requests per round", "median ms until all have a token", "above the floor", "same token"],
       [
-        ...(["ours", "google-auth-library"] as const).map((name) => {
-          const s = results.storm[name]
-          return [name, s.refreshRequests.join(", "), fixed(s.medianMillis, 1), s.consistent ? "yes" : "NO"]
+        ...Storm.shapes.flatMap((shape) => {
+          const { floor, ours } = storm.shapes[shape]
+          const above = aboveFloor(storm.shapes[shape])
+          return [
+            [
+              `ours, ${shape}`,
+              ours.map((round) => round.refreshes).join(", "),
+              fixed(millis(ours), 1),
+              `${fixed(100 * above.median, 0)}% [${fixed(100 * above.min, 0)}–${fixed(100 * above.max, 0)}%]`,
+              ours.every((round) => round.consistent) ? "yes" : "NO"
+            ],
+            [`floor, ${shape}`, "-", fixed(median(floor), 1), "", "-"]
+          ]
         }),
-        ["simple-oauth2", "n/a (no refresh on read)", "n/a", "n/a"],
-        ["floor: fibers awaiting a Deferred", "-", fixed(results.storm.fiberFloorMedianMillis, 1), "-"]
+        [
+          "google-auth-library (promises)",
+          storm["google-auth-library"].map((round) => round.refreshes).join(", "),
+          fixed(millis(storm["google-auth-library"]), 1),
+          "",
+          storm["google-auth-library"].every((round) => round.consistent) ? "yes" : "NO"
+        ]
       ]
-    )
+    ),
+    ""
   )
   const fleet = results.fleet
-  out.push("", "4. Fleet storm (PostgreSQL)")
   out.push(
+    "4. Fleet storm (PostgreSQL)",
     fleet._tag !== "Ran" ?
       `${fleet._tag === "Skipped" ? "skipped" : "FAILED"}: ${fleet.reason}` :
       table(
@@ -183,10 +278,11 @@ export const format = (results: Results): string => {
           fixed(fleet.medianMillis, 1),
           fleet.consistent ? "yes" : "NO"
         ]]
-      )
+      ),
+    ""
   )
   const memory = results.memory
-  out.push("", `5. Memory (own process, after gc): ${memory.reads} reads + ${memory.refreshes} refreshes`)
+  out.push(`5. Memory (own process, after gc): ${memory.reads} reads + ${memory.refreshes} refreshes`)
   out.push(
     table(
       ["", "start", "min .. max after each block", "end", "growth", "tolerance"],
@@ -201,10 +297,9 @@ export const format = (results: Results): string => {
           MiB(key === "rss" ? memory.tolerance.rssBytes : memory.tolerance.heapUsedBytes)
         ]
       })
-    )
-  )
-  out.push("", "Targets")
-  out.push(
+    ),
+    "",
+    "Targets",
     table(
       ["target", "wanted", "actual", "met"],
       targets(results).map((t) => [t.name, t.target, t.actual, t.met === "skipped" ? "skipped" : t.met ? "yes" : "NO"])

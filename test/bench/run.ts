@@ -1,7 +1,8 @@
 /**
- * `pnpm bench`: every benchmark in one run against the fake Dropbox Sign in a child process, peers interleaved with
- * ours. Prints a table with ratios and writes `test/bench/results.json`. `BENCH_QUICK=1` shrinks every count (a
- * smoke run; its numbers mean little).
+ * `pnpm bench`: every benchmark in one run, peers interleaved with ours round by round, against servers in child
+ * processes (a plain fixed-answer one, and the fake Dropbox Sign). Prints tables with ratios (median of per-round
+ * ratios, min–max) and the load average beside each, and writes `test/bench/results.json`. `BENCH_QUICK=1` shrinks
+ * every count (a smoke run; its numbers mean little).
  */
 import * as Fs from "node:fs"
 import * as Os from "node:os"
@@ -16,7 +17,7 @@ import * as HotPath from "./hotPath.js"
 import * as Memory from "./memory.js"
 import * as Report from "./report.js"
 import * as RoundTrips from "./roundTrips.js"
-import { machine, versions } from "./setup.js"
+import { defaultCredentials, grant, machine, versions } from "./setup.js"
 import * as Storm from "./storm.js"
 
 const quick = process.env.BENCH_QUICK === "1"
@@ -24,7 +25,10 @@ const quick = process.env.BENCH_QUICK === "1"
 const settings = {
   roundTrips: quick ?
     { rounds: 2, warmupRequests: 200, sequentialRequests: 100, concurrentRequests: 300, concurrency: 32 } :
-    { rounds: 5, warmupRequests: 2000, sequentialRequests: 300, concurrentRequests: 1000, concurrency: 32 },
+    { rounds: 5, warmupRequests: 300, sequentialRequests: 200, concurrentRequests: 600, concurrency: 32 },
+  fakeRoundTrips: quick ?
+    { rounds: 2, warmupRequests: 100, sequentialRequests: 100, concurrentRequests: 200, concurrency: 32 } :
+    { rounds: 5, warmupRequests: 200, sequentialRequests: 150, concurrentRequests: 400, concurrency: 32 },
   hotPath: quick ? { rounds: 2, operations: 20_000 } : { rounds: 7, operations: 200_000 },
   storm: { rounds: quick ? 2 : 5, callers: 10_000 },
   fleet: { processes: 8, callersPerProcess: 1_000, rounds: quick ? 1 : 3 }
@@ -47,8 +51,28 @@ const program = Effect.gen(function*() {
   const bundled = yield* Control.bundle
   const server = yield* Control.start(bundled)
   yield* progress(`fake Dropbox Sign at ${server.url} (pid ${server.pid})`)
+  const plain = yield* Control.startPlain(bundled)
+  yield* progress(`plain fixed-answer server at ${plain.url} (pid ${plain.pid})`)
 
-  const roundTrips = yield* section("1. round trips", RoundTrips.run(server, settings.roundTrips))
+  const credentials = { clientId: defaultCredentials.clientId, clientSecret: defaultCredentials.clientSecret }
+  const plainRoundTrips = yield* section(
+    "1a. round trips, plain server",
+    RoundTrips.run(
+      { ...credentials, url: plain.url, refreshToken: "plain-refresh-token" },
+      RoundTrips.candidates,
+      settings.roundTrips
+    )
+  )
+  const { refresh_token: refreshToken } = yield* grant(server)
+  const fakeRoundTrips = yield* section(
+    "1b. round trips, fake",
+    RoundTrips.run(
+      { ...credentials, url: server.url, refreshToken },
+      RoundTrips.fakeCandidates,
+      settings.fakeRoundTrips
+    )
+  )
+  const roundTrips = { plain: plainRoundTrips, fake: fakeRoundTrips }
   const hotPath = yield* section("2. hot path", HotPath.run(server, settings.hotPath))
   const storm = yield* section("3. refresh storm", Storm.run(server, settings.storm))
   const fleet = yield* section("4. fleet storm", Fleet.run(bundled, server, settings.fleet))
@@ -64,9 +88,9 @@ const program = Effect.gen(function*() {
     versions: versions(),
     settings,
     notes: [
-      "The fake server runs in a separate process; CPU time is the benchmark process's only (process.cpuUsage).",
-      "Each figure is the median of the rounds; candidates are interleaved within each round, after a warm-up.",
-      "ratio = ours / peer (for latency and time, lower is better for ours)."
+      "The servers run in separate processes; CPU time is the benchmark process's only (process.cpuUsage).",
+      "Each figure is the median of the rounds; candidates run back to back within each round, after a warm-up.",
+      "Each ratio is the median of per-round ratios, with their min and max; load averages are sampled per round."
     ],
     results,
     ratios: Report.ratios(results),

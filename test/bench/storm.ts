@@ -1,5 +1,6 @@
 /**
- * 3. Refresh storm: 10,000 concurrent token reads at expiry, counted by the fake's refresh counter.
+ * 3. Refresh storm: 10,000 concurrent token reads at expiry, counted by the fake's refresh counter, in two caller
+ * shapes, each beside its Effect floor: the same number of fibers, in the same shape, awaiting one `Deferred`.
  *
  * Ours: the callers run on a live clock shifted past the stored token's expiry (the manager takes time from `Clock`),
  * so every caller of the storm sees the token expired however long the storm takes, and no round waits for a real
@@ -8,11 +9,11 @@
  */
 import { AccountId, TokenManager, TokenStore } from "@dropbox-sign-effect/oauth"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Clock, Context, DateTime, Deferred, Effect, Layer, Redacted } from "effect"
+import { Clock, Context, DateTime, Deferred, Effect, Layer, Redacted, Runtime } from "effect"
 import { OAuth2Client } from "google-auth-library"
 
 import type { FakeServer } from "./control.js"
-import { median } from "./measure.js"
+import { loadAverage } from "./measure.js"
 import { grant, managerLayer } from "./setup.js"
 
 export interface Options {
@@ -20,19 +21,28 @@ export interface Options {
   readonly callers: number
 }
 
-export interface StormResult {
-  /** Refresh requests the fake received, per round. */
-  readonly refreshRequests: ReadonlyArray<number>
-  /** Median time from the first call until every caller had a token, in milliseconds. */
-  readonly medianMillis: number
-  readonly millis: ReadonlyArray<number>
-  /** Every caller of a round got the same, new token. */
+/**
+ * How the callers arrive. "forked from one parent": one fiber forks them all (`Effect.forEach`, unbounded).
+ * "independent fibers": each starts as a fiber of its own from outside the runtime, as a server's request handlers do
+ * (`Runtime.runFork` per caller), and the storm ends when the last of them has its token.
+ */
+export const shapes = ["forked from one parent", "independent fibers"] as const
+export type Shape = typeof shapes[number]
+
+export interface StormRound {
+  /** Refresh requests the fake received. */
+  readonly refreshes: number
+  /** From the first call until every caller had a token. */
+  readonly millis: number
+  /** Every caller got the same, new token. */
   readonly consistent: boolean
 }
 
-export type Results = Record<"ours" | "google-auth-library", StormResult> & {
-  /** Reference: median time for `callers` fibers (`Effect.forEach`, unbounded) to await one `Deferred`. */
-  readonly fiberFloorMedianMillis: number
+export interface Results {
+  /** Per shape, round by round: ours, and the floor (the same fibers awaiting one `Deferred`, no library). */
+  readonly shapes: Record<Shape, { readonly ours: ReadonlyArray<StormRound>; readonly floor: ReadonlyArray<number> }>
+  readonly "google-auth-library": ReadonlyArray<StormRound>
+  readonly load: ReadonlyArray<number>
 }
 
 const live = Clock.make()
@@ -60,6 +70,24 @@ const countRefreshes = <A, E, R>(server: FakeServer, storm: Effect.Effect<A, E, 
 const allEqual = (tokens: ReadonlyArray<string>, previous: string) =>
   tokens.length > 0 && tokens.every((token) => token === tokens[0]) && tokens[0] !== previous
 
+/** `callers` runs of `effect` in `shape`; the values in order, once all are done. */
+const storm = <A>(shape: Shape, callers: number, effect: Effect.Effect<A>): Effect.Effect<ReadonlyArray<A>> =>
+  shape === "forked from one parent" ?
+    Effect.forEach(Array.from({ length: callers }), () => effect, { concurrency: "unbounded" }) :
+    Effect.flatMap(Effect.runtime<never>(), (runtime) =>
+      Effect.async<ReadonlyArray<A>>((resume) => {
+        const run = Runtime.runFork(runtime)
+        const values = new Array<A>(callers)
+        let remaining = callers
+        for (let i = 0; i < callers; i++) {
+          run(effect).addObserver((exit) => {
+            if (exit._tag === "Failure") return resume(Effect.die(exit.cause))
+            values[i] = exit.value
+            if (--remaining === 0) resume(Effect.succeed(values))
+          })
+        }
+      }))
+
 export const run = (server: FakeServer, options: Options) =>
   Effect.gen(function*() {
     const app = yield* server.registerApp({})
@@ -76,22 +104,29 @@ export const run = (server: FakeServer, options: Options) =>
       manager.authorize(AccountId.defaultAccount, { code: Redacted.make(code), state: "storm" }, "storm")
     )
 
-    const ours: Array<{ refreshes: number; millis: number; consistent: boolean }> = []
     let offset = 0
-    for (let round = 0; round < options.rounds; round++) {
-      const token = yield* Effect.orDie(Effect.withClock(manager.token(), shiftedClock(offset)))
-      // Just past expiry, so that every caller must wait for the refresh (no stale-while-revalidate answer).
-      offset = DateTime.toEpochMillis(token.expiresAt) - Date.now() + 1
-      const { millis, refreshes, value } = yield* countRefreshes(
-        server,
-        Effect.forEach(
-          Array.from({ length: options.callers }),
-          () => Effect.map(manager.accessToken(), Redacted.value),
-          { concurrency: "unbounded" }
-        ).pipe(Effect.orDie, Effect.withClock(shiftedClock(offset)))
-      )
-      ours.push({ refreshes, millis, consistent: allEqual(value, Redacted.value(token.accessToken)) })
-    }
+    /** One storm of ours at the next expiry: a live clock shifted just past it, so every caller must wait. */
+    const ours = (shape: Shape) =>
+      Effect.gen(function*() {
+        const token = yield* Effect.orDie(Effect.withClock(manager.token(), shiftedClock(offset)))
+        offset = DateTime.toEpochMillis(token.expiresAt) - Date.now() + 1
+        const { millis, refreshes, value } = yield* countRefreshes(
+          server,
+          storm(shape, options.callers, Effect.orDie(Effect.map(manager.accessToken(), Redacted.value))).pipe(
+            Effect.withClock(shiftedClock(offset))
+          )
+        )
+        return { refreshes, millis, consistent: allEqual(value, Redacted.value(token.accessToken)) }
+      })
+    /** The same fan-out with nothing of ours: what starting and resuming this many fibers costs here. */
+    const floor = (shape: Shape) =>
+      Effect.gen(function*() {
+        const done = yield* Deferred.make<void>()
+        const start = performance.now()
+        yield* Effect.fork(Effect.zipRight(Effect.sleep("1 millis"), Deferred.succeed(done, undefined)))
+        yield* storm(shape, options.callers, Deferred.await(done))
+        return performance.now() - start
+      })
 
     // google-auth-library, against the same app: it shares one in-flight refresh per refresh token.
     const tokens = yield* grant(server, app)
@@ -100,47 +135,44 @@ export const run = (server: FakeServer, options: Options) =>
       clientSecret: app.clientSecret,
       endpoints: { oauth2TokenUrl: `${server.url}/oauth/token?refresh` }
     })
-    const theirs: Array<{ refreshes: number; millis: number; consistent: boolean }> = []
-    for (let round = 0; round < options.rounds; round++) {
-      const previous = `expired-${round}`
-      google.setCredentials({
-        access_token: previous,
-        refresh_token: tokens.refresh_token,
-        token_type: "Bearer",
-        expiry_date: Date.now() - 1000
-      })
-      const { millis, refreshes, value } = yield* countRefreshes(
-        server,
-        Effect.promise(() =>
-          Promise.all(
-            Array.from({ length: options.callers }, () => google.getAccessToken().then((r) => r.token ?? ""))
+    const theirs = (round: number) =>
+      Effect.gen(function*() {
+        const previous = `expired-${round}`
+        google.setCredentials({
+          access_token: previous,
+          refresh_token: tokens.refresh_token,
+          token_type: "Bearer",
+          expiry_date: Date.now() - 1000
+        })
+        const { millis, refreshes, value } = yield* countRefreshes(
+          server,
+          Effect.promise(() =>
+            Promise.all(
+              Array.from({ length: options.callers }, () => google.getAccessToken().then((r) => r.token ?? ""))
+            )
           )
         )
-      )
-      theirs.push({ refreshes, millis, consistent: allEqual(value, previous) })
-    }
-
-    // The same fan-out with nothing of ours: what starting and resuming this many fibers costs here.
-    const floor: Array<number> = []
-    for (let round = 0; round < options.rounds; round++) {
-      const done = yield* Deferred.make<void>()
-      const start = performance.now()
-      yield* Effect.fork(Effect.zipRight(Effect.sleep("1 millis"), Deferred.succeed(done, undefined)))
-      yield* Effect.forEach(Array.from({ length: options.callers }), () => Deferred.await(done), {
-        concurrency: "unbounded"
+        return { refreshes, millis, consistent: allEqual(value, previous) }
       })
-      floor.push(performance.now() - start)
-    }
 
-    const summarize = (rounds: ReadonlyArray<{ refreshes: number; millis: number; consistent: boolean }>) => ({
-      refreshRequests: rounds.map((r) => r.refreshes),
-      medianMillis: median(rounds.map((r) => r.millis)),
-      millis: rounds.map((r) => r.millis),
-      consistent: rounds.every((r) => r.consistent)
-    })
-    return {
-      ours: summarize(ours),
-      "google-auth-library": summarize(theirs),
-      fiberFloorMedianMillis: median(floor)
-    } satisfies Results
+    const results = {
+      shapes: {
+        "forked from one parent": { ours: [] as Array<StormRound>, floor: [] as Array<number> },
+        "independent fibers": { ours: [] as Array<StormRound>, floor: [] as Array<number> }
+      },
+      "google-auth-library": [] as Array<StormRound>,
+      load: [] as Array<number>
+    }
+    // Each round runs every shape's storm beside its floor, back to back.
+    for (let round = 0; round < options.rounds; round++) {
+      for (const shape of shapes) {
+        globalThis.gc?.()
+        results.shapes[shape].ours.push(yield* ours(shape))
+        globalThis.gc?.()
+        results.shapes[shape].floor.push(yield* floor(shape))
+      }
+      results["google-auth-library"].push(yield* theirs(round))
+      results.load.push(loadAverage())
+    }
+    return results satisfies Results
   })

@@ -1,11 +1,13 @@
 /**
- * Our own `OAuthApi` against the fake: over loopback with the undici client (the same wire the official SDK test
- * proves), and in memory with the library's default base URLs.
+ * Our own `OAuthApi` against the fake: over loopback with both transports (the generic one over the platform's undici
+ * client, and the lean undici one; the same wire the official SDK test proves), and in memory with the library's
+ * default base URLs.
  */
 import { OAuthApi, OAuthConfig, OAuthSchema } from "@dropbox-sign-effect/oauth"
 import { FakeDropboxSign } from "@dropbox-sign-effect/testing"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it, layer } from "@effect/vitest"
+import type { ConfigError } from "effect"
 import { Effect, Layer, Redacted } from "effect"
 
 const { defaultApp } = FakeDropboxSign
@@ -49,15 +51,27 @@ const flow = Effect.gen(function*() {
 })
 
 describe("OAuthApi against FakeDropboxSign", () => {
-  const overLoopback = Layer.unwrapEffect(
-    Effect.map(FakeDropboxSign.FakeDropboxSignServer, (server) =>
-      OAuthApi.layer.pipe(
-        Layer.provide(configFor({ oauthUrl: server.oauthUrl, apiUrl: server.apiUrl })),
-        Layer.provide(NodeHttpClient.layerUndici)
-      ))
-  ).pipe(Layer.provideMerge(FakeDropboxSign.layerServer()))
+  const overLoopback = (
+    api: (config: Layer.Layer<OAuthConfig.OAuthConfig, ConfigError.ConfigError>) => Layer.Layer<OAuthApi.OAuthApi>
+  ) =>
+    Layer.unwrapEffect(
+      Effect.map(FakeDropboxSign.FakeDropboxSignServer, (server) =>
+        api(configFor({ oauthUrl: server.oauthUrl, apiUrl: server.apiUrl })))
+    ).pipe(Layer.provideMerge(FakeDropboxSign.layerServer()))
 
-  layer(overLoopback, { excludeTestServices: true })("over loopback with undici", (it) => {
+  layer(
+    overLoopback((config) =>
+      OAuthApi.layer.pipe(Layer.provide(config), Layer.provide(NodeHttpClient.layerUndici), Layer.orDie)
+    ),
+    { excludeTestServices: true }
+  )("over loopback, generic transport on NodeHttpClient.layerUndici", (it) => {
+    it.effect("generates, refreshes and reports a used code", () => flow)
+  })
+
+  layer(
+    overLoopback((config) => OAuthApi.layerUndici().pipe(Layer.provide(config), Layer.orDie)),
+    { excludeTestServices: true }
+  )("over loopback, lean undici transport (OAuthApi.layerUndici)", (it) => {
     it.effect("generates, refreshes and reports a used code", () => flow)
   })
 

@@ -1,13 +1,19 @@
 /**
  * The official `@dropbox/sign` SDK against `FakeDropboxSign.layerServer`: proof that the fake speaks the same wire as
- * the real client (its JSON bodies, its bare `?refresh` flag, its response decoding).
+ * the real client (its JSON bodies, its bare `?refresh` flag, its response decoding). And the SDK beside our
+ * `OAuthApi` (both transports) on a capturing loopback server: the same bytes for the same request.
  */
 // dprint and simple-import-sort disagree on the order of "@dropbox-sign-effect/…" and "@dropbox/…"; dprint decides.
 /* eslint-disable simple-import-sort/imports */
+import * as Http from "node:http"
+
+import { OAuthApi, OAuthConfig, OAuthSchema } from "@dropbox-sign-effect/oauth"
 import { FakeDropboxSign } from "@dropbox-sign-effect/testing"
 import * as DropboxSign from "@dropbox/sign"
-import { describe, expect, layer } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Context, Effect, Layer, Redacted, Ref } from "effect"
 
 const { defaultApp } = FakeDropboxSign
 const clientId = defaultApp.clientId
@@ -119,4 +125,130 @@ describe("official @dropbox/sign SDK against FakeDropboxSign.layerServer", () =>
         expect(rejected).toBeInstanceOf(DropboxSign.HttpError)
       }))
   })
+})
+
+/** A request as it arrived: the raw body bytes and the raw `Content-Type` value. */
+interface Capture {
+  readonly path: string
+  readonly contentType: string | undefined
+  readonly body: Uint8Array
+}
+
+const fixtureToken = JSON.stringify({
+  access_token: "NWNiOTMxOGFkOGVjMDhhNTAxZN2NkNjgxMjMwOWJiYTEzZTBmZGUzMjMThhMzYyMzc=",
+  token_type: "Bearer",
+  refresh_token: "hNTI2MTFmM2VmZDQxZTZjOWRmZmFjZmVmMGMyNGFjMzI2MGI5YzgzNmE3",
+  expires_in: 86400,
+  state: "900e06e2"
+})
+
+/** A loopback server that records every request's bytes and answers the fixture token. */
+const capturing = Effect.gen(function*() {
+  const captured = yield* Ref.make<ReadonlyArray<Capture>>([])
+  const nodeServer = Http.createServer()
+  const server = yield* NodeHttpServer.make(() => nodeServer, { port: 0, host: "127.0.0.1" })
+  yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.closeAllConnections()))
+  yield* HttpServer.serveEffect(Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const body = new Uint8Array(yield* Effect.orDie(request.arrayBuffer))
+    yield* Ref.update(
+      captured,
+      (all) => [...all, { path: request.url, contentType: request.headers["content-type"], body }]
+    )
+    return HttpServerResponse.text(fixtureToken, { contentType: "application/json" })
+  })).pipe(Effect.provideService(HttpServer.HttpServer, server))
+  const port = server.address._tag === "TcpAddress" ? server.address.port : 0
+  return { url: `http://127.0.0.1:${port}`, captured: Ref.get(captured) }
+})
+
+// The official fixture values.
+const fixture = {
+  clientId: "cc91c61d00f8bb2ece1428035716b",
+  clientSecret: "1d14434088507ffa390e6f5528465",
+  code: "1b0d28d90c86c141",
+  state: "900e06e2",
+  refreshToken: "hNTI2MTFmM2VmZDQxZTZjOWRmZmFjZmVmMGMyNGFjMzI2MGI5YzgzNmE3"
+}
+
+const viaSdk = (url: string) =>
+  Effect.promise(async () => {
+    const api = oauthApi(url)
+    const generate = new DropboxSign.OAuthTokenGenerateRequest()
+    generate.clientId = fixture.clientId
+    generate.clientSecret = fixture.clientSecret
+    generate.code = fixture.code
+    generate.state = fixture.state
+    generate.grantType = "authorization_code"
+    await api.oauthTokenGenerate(generate)
+    const refresh = new DropboxSign.OAuthTokenRefreshRequest()
+    refresh.grantType = "refresh_token"
+    refresh.refreshToken = fixture.refreshToken
+    refresh.clientId = fixture.clientId
+    refresh.clientSecret = fixture.clientSecret
+    await api.oauthTokenRefresh(refresh)
+  })
+
+const viaOurs = (api: OAuthApi.Service) =>
+  Effect.gen(function*() {
+    yield* api.oauthTokenGenerate(
+      new OAuthSchema.OAuthTokenGenerateRequest({
+        clientId: fixture.clientId,
+        clientSecret: Redacted.make(fixture.clientSecret),
+        code: Redacted.make(fixture.code),
+        state: fixture.state
+      })
+    )
+    yield* api.oauthTokenRefresh(
+      new OAuthSchema.OAuthTokenRefreshRequest({
+        refreshToken: Redacted.make(fixture.refreshToken),
+        clientId: fixture.clientId,
+        clientSecret: Redacted.make(fixture.clientSecret)
+      })
+    )
+  })
+
+const ours = {
+  "generic HttpClient (undici)": (url: string) =>
+    OAuthApi.layer.pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.provide(configAt(url))),
+  "lean undici": (url: string) => OAuthApi.layerUndici().pipe(Layer.provide(configAt(url)))
+}
+
+function configAt(url: string) {
+  return OAuthConfig.layer({
+    clientId: fixture.clientId,
+    clientSecret: Redacted.make(fixture.clientSecret),
+    oauthUrl: url
+  })
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
+
+describe("the same bytes as the official @dropbox/sign SDK", () => {
+  for (const [name, apiLayer] of Object.entries(ours)) {
+    it.live(`${name}: both bodies and their Content-Type, byte for byte`, () =>
+      Effect.scoped(Effect.gen(function*() {
+        const sdkServer = yield* capturing
+        yield* viaSdk(sdkServer.url)
+        const ourServer = yield* capturing
+        const api = Context.get(yield* Layer.build(apiLayer(ourServer.url)), OAuthApi.OAuthApi)
+        yield* viaOurs(api)
+        const sdk = yield* sdkServer.captured
+        const mine = yield* ourServer.captured
+        expect(mine.map((c) => c.path)).toStrictEqual(["/oauth/token", "/oauth/token?refresh"])
+        expect(mine.map((c) => c.path)).toStrictEqual(sdk.map((c) => c.path))
+        expect(mine.map((c) => c.contentType)).toStrictEqual(sdk.map((c) => c.contentType))
+        expect(mine.map((c) => Buffer.from(c.body).toString("hex"))).toStrictEqual(
+          sdk.map((c) => Buffer.from(c.body).toString("hex"))
+        )
+        // Spelled out, so that a failure shows what differs.
+        expect(text(mine[0].body)).toBe(
+          `{"client_id":"${fixture.clientId}","client_secret":"${fixture.clientSecret}","code":"${fixture.code}",` +
+            `"grant_type":"authorization_code","state":"${fixture.state}"}`
+        )
+        expect(text(sdk[1].body)).toBe(
+          `{"grant_type":"refresh_token","refresh_token":"${fixture.refreshToken}",` +
+            `"client_id":"${fixture.clientId}","client_secret":"${fixture.clientSecret}"}`
+        )
+      })))
+  }
 })

@@ -3,14 +3,16 @@
  * after N requests to the faulted endpoint, or the error's `_tag`, or "n/a" with the reason), checked together with
  * three invariants per scenario:
  *
- * - the call ends within the row's deadline, measured on the `TestClock` inside the calling fiber;
+ * - the call ends within the row's time window, measured on the `TestClock` inside the calling fiber: a row that must not
+ *   wait ends before the shortest backoff could have passed, a row that must wait ends neither before its wait nor
+ *   long after it, so every window fails when a wait is added or skipped;
  * - an authorization code is never sent twice, except after answers proving it was not used (429, 502/503/504);
  * - the stored refresh token is the one the fake accepts, or the account is marked for re-authorization for a
  *   documented reason (`oauthTokenRefresh` stores nothing: there the check is whether the presented token survived).
  *
  * The fake rotates refresh tokens in every scenario. Library defaults apply: 10 s per attempt, at most 5 attempts with
- * exponential backoff from 250 ms (jittered, capped at 5 s), 429 waits honoured up to 60 s. A deadline of 1 s means
- * "no wait at all" up to the driver's 100 ms clock steps; rows that must wait state the minimum too. Each suite prints
+ * exponential backoff from 250 ms (jittered by ±20%, capped at 5 s), 429 waits honoured up to 60 s. The clock driver
+ * moves in 50 ms steps, so windows allow 150 ms beyond the wait for the steps taken while I/O settles. Each suite prints
  * `<operation>: <passed>/<total> scenarios passed`; `RELIABILITY_MATRIX=1` also prints the table in Markdown.
  */
 import type { TokenEvent } from "@dropbox-sign-effect/oauth"
@@ -80,10 +82,30 @@ interface Row {
   readonly lossy: boolean
   /** The answer proves the request was not processed, so sending the same code again is safe. */
   readonly resendable: boolean
-  readonly minMillis?: number
-  readonly deadlineMillis: number
+  readonly window: Window
   readonly expected: Readonly<Record<Operation, Expected>>
 }
+
+/** How long a scenario may take on the `TestClock`, in milliseconds. */
+interface Window {
+  readonly min: number
+  readonly max: number
+}
+
+/** Slack for the clock driver's steps taken while I/O settles: three of its 50 ms steps. */
+const slack = 150
+
+/** No wait at all: ends before the shortest backoff (250 ms jittered down to 200 ms) could pass. */
+const noWait: Window = { min: 0, max: slack }
+
+/** `n` backoffs of the default schedule: 250 ms doubling, each jittered by ±20%. */
+const backoffs = (n: number): Window => {
+  const total = Array.from({ length: n }, (_, i) => 250 * 2 ** i).reduce((a, b) => a + b, 0)
+  return { min: 0.8 * total, max: 1.2 * total + slack }
+}
+
+/** A wait the server asked for (or the timeout), at least `min` and at most `max` ms. */
+const waits = (min: number, max: number): Window => ({ min, max: max + slack })
 
 const columns = (
   generate: Expected,
@@ -124,7 +146,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.Status({ status: 500 }),
     lossy: false,
     resendable: false,
-    deadlineMillis: 1_000,
+    window: noWait,
     // Outcome-unknown: OAuthApi returns it at once; the manager re-reads the store and tries once more.
     expected: columns(fails("ServerError", 1), fails("ServerError", 1), ok(2), ok(2), ok(2))
   },
@@ -133,7 +155,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.Status({ status }),
     lossy: false,
     resendable: true,
-    deadlineMillis: 1_000,
+    window: backoffs(1),
     expected: everywhere(ok(2))
   })),
   {
@@ -142,8 +164,7 @@ const rows: ReadonlyArray<Row> = [
     times: 10,
     lossy: false,
     resendable: true,
-    // 4 backoffs of at most 300, 600, 1200, 2400 ms (250 ms doubling, ±20% jitter).
-    deadlineMillis: 5_000,
+    window: backoffs(4),
     expected: everywhere(fails("ServerError", 5))
   },
   {
@@ -151,8 +172,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.RateLimited({ retryAfter: 2 }),
     lossy: false,
     resendable: true,
-    minMillis: 2_000,
-    deadlineMillis: 3_000,
+    window: waits(2_000, 2_000),
     expected: everywhere(ok(2))
   },
   {
@@ -160,8 +180,8 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.RateLimited({ resetAfter: 3 }),
     lossy: false,
     resendable: true,
-    minMillis: 2_000,
-    deadlineMillis: 4_000,
+    // The reset is in whole seconds: 2 to 3 s from now, depending on where in its second the clock is.
+    window: waits(2_000, 3_000),
     expected: everywhere(ok(2))
   },
   {
@@ -169,7 +189,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.RateLimited({ retryAfter: 120 }),
     lossy: false,
     resendable: true,
-    deadlineMillis: 1_000,
+    window: noWait,
     expected: everywhere(fails("RateLimitedError", 1))
   },
   {
@@ -177,7 +197,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.ConnectionRefused(),
     lossy: false,
     resendable: true,
-    deadlineMillis: 1_000,
+    window: backoffs(1),
     // A refused connection never reaches the server (nor its log): the retry is the only request it sees.
     expected: everywhere(ok(1))
   },
@@ -186,7 +206,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.ConnectionReset({}),
     lossy: false,
     resendable: false,
-    deadlineMillis: 1_000,
+    window: noWait,
     expected: columns(fails("TransportError", 1), fails("TransportError", 1), ok(2), ok(2), ok(2))
   },
   {
@@ -194,7 +214,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.ConnectionReset({ processed: true }),
     lossy: true,
     resendable: false,
-    deadlineMillis: 1_000,
+    window: noWait,
     // With rotation the only copy of the new refresh token was in the lost answer: the documented re-authorization.
     expected: columns(
       fails("TransportError", 1),
@@ -209,8 +229,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.Hang(),
     lossy: false,
     resendable: false,
-    minMillis: 10_000,
-    deadlineMillis: 11_000,
+    window: waits(10_000, 10_000),
     expected: columns(fails("TransportError", 1), fails("TransportError", 1), ok(2), ok(2), ok(2))
   },
   {
@@ -218,7 +237,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.TruncatedJson(),
     lossy: true,
     resendable: false,
-    deadlineMillis: 1_000,
+    window: noWait,
     // The server rotated and the answer is unreadable: as lost as a reset one, and handled the same way.
     expected: columns(
       fails("ResponseDecodeError", 1),
@@ -233,7 +252,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.HtmlPage({}),
     lossy: false,
     resendable: true,
-    deadlineMillis: 1_000,
+    window: backoffs(1),
     expected: everywhere(ok(2))
   },
   {
@@ -241,20 +260,29 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.WrongContentType(),
     lossy: false,
     resendable: false,
-    deadlineMillis: 1_000,
+    window: noWait,
     // Decoded by content, not by Content-Type.
     expected: everywhere(ok(1))
   },
   ...[
     { fault: "200 without access_token", fields: { access_token: undefined } },
     { fault: "200 with expires_in as a string", fields: { expires_in: "3600" } },
-    { fault: "200 with expires_in negative", fields: { expires_in: -3600 } }
+    { fault: "200 with expires_in negative", fields: { expires_in: -3600 } },
+    // Values that decode as JSON but cannot be used: refused at the edge, never stored.
+    { fault: "200 with CR/LF in access_token", fields: { access_token: "raw-access\r\nX-Injected: 1" } },
+    { fault: "200 with NUL in access_token", fields: { access_token: "raw-access\u0000token" } },
+    { fault: "200 with a space in access_token", fields: { access_token: "raw access token" } },
+    { fault: "200 with whitespace in refresh_token", fields: { refresh_token: "raw-refresh\ttoken" } },
+    { fault: "200 with token_type mac", fields: { token_type: "mac" } },
+    { fault: "200 with expires_in 0.001", fields: { expires_in: 0.001 } },
+    { fault: "200 with expires_in 1 (under the 60 s minimum)", fields: { expires_in: 1 } },
+    { fault: "200 with a body over the 64 KiB cap", fields: { padding: "x".repeat(70 * 1024) } }
   ].map(({ fault, fields }): Row => ({
     fault,
     inject: rawToken(fields),
     lossy: false,
     resendable: false,
-    deadlineMillis: 1_000,
+    window: noWait,
     // An unusable 2XX may have been processed: the manager treats it as outcome-unknown (re-read, one more try).
     expected: columns(fails("ResponseDecodeError", 1), fails("ResponseDecodeError", 1), ok(2), ok(2), ok(2))
   })),
@@ -263,7 +291,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.Status({ status: 400, errorName: "invalid_grant", shape }),
     lossy: false,
     resendable: false,
-    deadlineMillis: 1_000,
+    window: noWait,
     expected: columns(
       fails("OAuthApiError", 1),
       fails("OAuthApiError", 1),
@@ -277,7 +305,7 @@ const rows: ReadonlyArray<Row> = [
     inject: Fault.Status({ status: 400, errorName: "bad_request" }),
     lossy: false,
     resendable: false,
-    deadlineMillis: 1_000,
+    window: noWait,
     expected: everywhere(fails("OAuthApiError", 1))
   },
   {
@@ -286,7 +314,7 @@ const rows: ReadonlyArray<Row> = [
     onApiCall: true,
     lossy: false,
     resendable: false,
-    deadlineMillis: 1_000,
+    window: noWait,
     // One forced refresh, then the retried call succeeds.
     expected: columns(noApiCall, noApiCall, noApiCall, noApiCall, ok(1))
   }
@@ -317,7 +345,7 @@ const httpLayer = DropboxSignHttpClient.layer.pipe(Layer.provideMerge(Support.me
 
 /** Runs `effect` while the clock advances, and measures it on the clock. A defect fails the test. */
 const measure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatten(TestTime.runWithClock(Support.timed(effect)))
+  Effect.flatten(TestTime.runWithClock(Support.timed(effect), "50 millis"))
 
 const routeRequests = (route: FakeDropboxSign.Route) =>
   Effect.map(
@@ -500,8 +528,8 @@ const check = (row: Row, expected: Exclude<Expected, { _tag: "NotApplicable" }>,
     outcome: expected._tag === "Ok" ? "Ok" : expected.error,
     requests: expected.requests
   })
-  expect(seen.elapsedMillis).toBeLessThanOrEqual(row.deadlineMillis)
-  expect(seen.elapsedMillis).toBeGreaterThanOrEqual(row.minMillis ?? 0)
+  expect(seen.elapsedMillis).toBeLessThanOrEqual(row.window.max)
+  expect(seen.elapsedMillis).toBeGreaterThanOrEqual(row.window.min)
   if (!row.resendable) expect([...seen.repeatedCodes.values()]).toStrictEqual([])
   expect(seen.storageViolation).toBeUndefined()
   if (expected._tag === "Fails" && expected.error === "ReauthorizationRequiredError") {
@@ -523,9 +551,9 @@ const countOf = (operation: Operation) => {
 }
 
 const markdown = (): string => {
-  const header = `| fault | deadline | ${operations.join(" | ")} |\n|---|---|${operations.map(() => "---").join("|")}|`
+  const header = `| fault | time | ${operations.join(" | ")} |\n|---|---|${operations.map(() => "---").join("|")}|`
   const lines = rows.map((row) =>
-    `| ${row.fault} | ${row.minMillis === undefined ? "" : `${row.minMillis} ms ≤ t `}≤ ${row.deadlineMillis} ms | ${
+    `| ${row.fault} | ${row.window.min === 0 ? "" : `${row.window.min} ms ≤ t `}≤ ${row.window.max} ms | ${
       operations.map((operation) => describeExpected(row.expected[operation])).join(" | ")
     } |`
   )

@@ -7,6 +7,7 @@ import type { Redacted } from "effect"
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Schedule } from "effect"
 
 import { validateBaseUrl } from "./internal/baseUrl.js"
+import { defaultMaxResponseBytes, defaultMinTokenLifetime, defaultUserAgent } from "./internal/defaults.js"
 import type { OAuthError } from "./OAuthError.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
@@ -42,6 +43,18 @@ export interface Options {
   readonly maxRateLimitWait?: Duration.DurationInput | undefined
   /** Send `client_id` / `client_secret` with refresh requests (required by newer API apps); default true. */
   readonly sendClientCredentialsOnRefresh?: boolean | undefined
+  /** The `User-Agent` of token requests; default `dropbox-sign-effect/<version>`. */
+  readonly userAgent?: string | undefined
+  /**
+   * The most a token-endpoint answer may hold, in bytes; default 65,536 (64 KiB, a token answer is under 2 KB). A larger
+   * body is not read past the limit: on a 2XX it is a `ResponseDecodeError`.
+   */
+  readonly maxResponseBytes?: number | undefined
+  /**
+   * The shortest token lifetime (`expires_in`) accepted; default 60 seconds. A shorter one is a `ResponseDecodeError`,
+   * so that no answer can make every call a token request.
+   */
+  readonly minTokenLifetime?: Duration.DurationInput | undefined
   /** Default: 10% of the lifetime, at most 5 minutes, 20% jitter. */
   readonly refreshWindow?:
     | Partial<{
@@ -68,6 +81,9 @@ export interface Service {
   readonly maxRateLimitWait: Duration.Duration
   readonly sendClientCredentialsOnRefresh: boolean
   readonly refreshWindow: RefreshWindow
+  readonly userAgent: string
+  readonly maxResponseBytes: number
+  readonly minTokenLifetime: Duration.Duration
 }
 
 /**
@@ -140,6 +156,15 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       options.refreshWindow?.jitter ?? defaultRefreshWindow.jitter,
       1
     )
+    const userAgent = options.userAgent ?? defaultUserAgent
+    // A header value: visible ASCII and spaces, nothing that could end the header line.
+    if (!/^[\x20-\x7E]+$/.test(userAgent)) {
+      return yield* Effect.fail(ConfigError.InvalidData(["userAgent"], "must be printable ASCII on one line"))
+    }
+    const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes
+    if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
+      return yield* Effect.fail(ConfigError.InvalidData(["maxResponseBytes"], "must be a positive whole number"))
+    }
     return {
       clientId: options.clientId,
       clientSecret: options.clientSecret,
@@ -153,7 +178,10 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
         ratio,
         jitter,
         max: Duration.decode(options.refreshWindow?.max ?? defaultRefreshWindow.max)
-      }
+      },
+      userAgent,
+      maxResponseBytes,
+      minTokenLifetime: Duration.decode(options.minTokenLifetime ?? defaultMinTokenLifetime)
     }
   })
 

@@ -108,7 +108,53 @@ export const TransportOutcome = Schema.Literal("NotSent", "Unknown")
 export type TransportOutcome = typeof TransportOutcome.Type
 
 /**
- * The request failed below HTTP: no response, or no complete one.
+ * What went wrong below HTTP, in fixed words a caller can switch on:
+ *
+ * - `ConnectionRefused`, `HostNotFound`, `HostUnreachable`, `ConnectTimeout`: no connection was made (never sent).
+ * - `ConnectionReset`: the connection broke while the request or its answer was on the wire.
+ * - `Timeout`: the attempt outlived `OAuthConfig.requestTimeout`.
+ * - `BodyInterrupted`: the answer started but its body could not be read to the end.
+ * - `InvalidUrl`, `Encode`: the request could not be built (never sent).
+ * - `ConnectionFailed`: any other transport failure; `code` has the system's error code when there is one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const TransportReason = Schema.Literal(
+  "ConnectionRefused",
+  "HostNotFound",
+  "HostUnreachable",
+  "ConnectTimeout",
+  "ConnectionReset",
+  "Timeout",
+  "BodyInterrupted",
+  "InvalidUrl",
+  "Encode",
+  "ConnectionFailed"
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type TransportReason = typeof TransportReason.Type
+
+const reasonText: Record<TransportReason, string> = {
+  ConnectionRefused: "connection refused",
+  HostNotFound: "host not found",
+  HostUnreachable: "host unreachable",
+  ConnectTimeout: "connect timeout",
+  ConnectionReset: "connection reset",
+  Timeout: "timeout",
+  BodyInterrupted: "response body interrupted",
+  InvalidUrl: "invalid URL",
+  Encode: "the request could not be encoded",
+  ConnectionFailed: "connection failed"
+}
+
+/**
+ * The request failed below HTTP: no response, or no complete one. `code` is the system error code behind it
+ * (`ECONNREFUSED`, `UND_ERR_SOCKET`, ...), when there is one.
  *
  * @since 0.1.0
  * @category errors
@@ -117,12 +163,14 @@ export class TransportError extends Schema.TaggedError<TransportError>("@dropbox
   "TransportError",
   {
     outcome: TransportOutcome,
-    reason: Schema.String
+    reason: TransportReason,
+    code: Schema.optional(Schema.String)
   }
 ) {
   override get message(): string {
     const outcome = this.outcome === "NotSent" ? "the request was not sent" : "the request may have been processed"
-    return `Transport failure talking to Dropbox Sign (${this.reason}); ${outcome}`
+    const code = this.code === undefined ? "" : `, ${this.code}`
+    return `Transport failure talking to Dropbox Sign (${reasonText[this.reason]}${code}); ${outcome}`
   }
 }
 

@@ -5,7 +5,28 @@
  */
 import { Schema } from "effect"
 
-const NonEmptySecret = Schema.Redacted(Schema.NonEmptyString)
+// An access or refresh token: RFC 6749's `VSCHAR` (printable ASCII) without the space. A token with a control
+// character, a space or a line break would break the `Authorization` header of every call made with it.
+const TokenValue = Schema.String.pipe(
+  Schema.pattern(/^[\x21-\x7E]+$/, {
+    identifier: "TokenValue",
+    description: "printable ASCII without spaces or control characters"
+  })
+)
+
+// RFC 6749 makes the token type case-insensitive; any type but bearer would not fit the header the library sends.
+const BearerTokenType = Schema.String.pipe(
+  Schema.filter((type) => type.toLowerCase() === "bearer", {
+    identifier: "BearerTokenType",
+    description: "\"Bearer\", in any case",
+    arbitrary: () => (fc) => fc.constantFrom("Bearer", "bearer", "BEARER", "bEaReR")
+  })
+)
+
+// Whole positive seconds (a safe integer).
+const ExpiresInSeconds = Schema.Int.pipe(Schema.positive({ identifier: "ExpiresInSeconds" }))
+
+const Token = Schema.Redacted(TokenValue)
 
 /**
  * Body of `POST /oauth/token`: exchanges an authorization code for tokens.
@@ -14,14 +35,15 @@ const NonEmptySecret = Schema.Redacted(Schema.NonEmptyString)
  * @category wire
  */
 export class OAuthTokenGenerateRequest extends Schema.Class<OAuthTokenGenerateRequest>("OAuthTokenGenerateRequest")({
+  // The field order is the wire's key order, the official SDK's: client_id, client_secret, code, grant_type, state.
   clientId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("client_id")),
   clientSecret: Schema.propertySignature(Schema.Redacted(Schema.String)).pipe(Schema.fromKey("client_secret")),
   code: Schema.Redacted(Schema.String),
-  state: Schema.String,
   grantType: Schema.propertySignature(Schema.Literal("authorization_code")).pipe(
     Schema.withConstructorDefault(() => "authorization_code" as const),
     Schema.fromKey("grant_type")
-  )
+  ),
+  state: Schema.String
 }) {}
 
 /**
@@ -43,31 +65,30 @@ export class OAuthTokenRefreshRequest extends Schema.Class<OAuthTokenRefreshRequ
 
 /**
  * A successful token response. The published spec marks every field optional; this decodes strictly what a usable
- * token needs (a non-empty access token and a positive lifetime) and tolerates unknown extra fields.
- * `refresh_token` may be absent on refresh, in which case the previous one stays valid.
+ * token needs and tolerates unknown extra fields: an access token that fits a header (`TokenValue`), a lifetime in
+ * whole positive seconds, a bearer `token_type` (assumed when absent). `refresh_token` may be absent on refresh, in
+ * which case the previous one stays valid. How short a lifetime is still usable is a policy of `OAuthApi`
+ * (`OAuthConfig.minTokenLifetime`), not of the wire.
  *
  * @since 0.1.0
  * @category wire
  */
 export class OAuthTokenResponse extends Schema.Class<OAuthTokenResponse>("OAuthTokenResponse")({
-  accessToken: Schema.propertySignature(NonEmptySecret).pipe(Schema.fromKey("access_token")),
-  tokenType: Schema.optionalWith(Schema.NonEmptyString, { default: () => "Bearer" }).pipe(
-    Schema.fromKey("token_type")
-  ),
-  refreshToken: Schema.optional(NonEmptySecret).pipe(Schema.fromKey("refresh_token")),
-  expiresIn: Schema.propertySignature(Schema.Number.pipe(Schema.finite(), Schema.positive())).pipe(
-    Schema.fromKey("expires_in")
-  ),
+  accessToken: Schema.propertySignature(Token).pipe(Schema.fromKey("access_token")),
+  tokenType: Schema.optionalWith(BearerTokenType, { default: () => "Bearer" }).pipe(Schema.fromKey("token_type")),
+  refreshToken: Schema.optional(Token).pipe(Schema.fromKey("refresh_token")),
+  expiresIn: Schema.propertySignature(ExpiresInSeconds).pipe(Schema.fromKey("expires_in")),
   state: Schema.optional(Schema.NullOr(Schema.String))
 }) {}
 
 /**
- * The inner object of Dropbox Sign's own error shape.
+ * The inner object of Dropbox Sign's own error body, `{"error_msg", "error_name", "error_path"?}`: a wire shape, not an
+ * error of this library (the official SDK calls it `ErrorResponseError`; `OAuthApiError` is what callers receive).
  *
  * @since 0.1.0
  * @category wire
  */
-export class ErrorResponseError extends Schema.Class<ErrorResponseError>("ErrorResponseError")({
+export class ErrorResponseDetail extends Schema.Class<ErrorResponseDetail>("ErrorResponseDetail")({
   errorMsg: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("error_msg")),
   errorName: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("error_name")),
   errorPath: Schema.optional(Schema.String).pipe(Schema.fromKey("error_path"))
@@ -80,7 +101,7 @@ export class ErrorResponseError extends Schema.Class<ErrorResponseError>("ErrorR
  * @category wire
  */
 export class ErrorResponse extends Schema.Class<ErrorResponse>("ErrorResponse")({
-  error: ErrorResponseError
+  error: ErrorResponseDetail
 }) {}
 
 /**

@@ -88,10 +88,20 @@ export const retry = <A, R>(
   options: Options
 ): Effect.Effect<A, OAuthError, R> => {
   const maxWait = Duration.decode(options.maxRateLimitWait)
-  return Effect.retry(effect, {
-    schedule: honourRateLimits(options.schedule),
-    while: (error) =>
-      isSafeToRetry(error) &&
-      !(error._tag === "RateLimitedError" && Duration.greaterThan(error.retryAfter, maxWait))
-  })
+  const shouldRetry = (error: OAuthError) =>
+    isSafeToRetry(error) && !(error._tag === "RateLimitedError" && Duration.greaterThan(error.retryAfter, maxWait))
+  const schedule = honourRateLimits(options.schedule)
+  // The schedule starts only after a first retryable failure: a request that succeeds at once (nearly all of them)
+  // pays for one `catchIf` rather than for starting a schedule. The first failure is replayed to `Effect.retry`, so the
+  // schedule sees exactly the failures it would have seen from the start.
+  return Effect.catchIf(effect, shouldRetry, (first) =>
+    Effect.suspend(() => {
+      let replayed = false
+      const again = Effect.suspend(() => {
+        if (replayed) return effect
+        replayed = true
+        return Effect.fail(first)
+      })
+      return Effect.retry(again, { schedule, while: shouldRetry })
+    }))
 }

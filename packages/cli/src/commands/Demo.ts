@@ -232,7 +232,9 @@ export const run: Effect.Effect<
       clientSecret: FakeDropboxSign.defaultApp.clientSecret,
       oauthUrl: server.oauthUrl,
       apiUrl: server.apiUrl,
-      refreshWindow
+      refreshWindow,
+      // The demo's tokens live seconds, below the library's 60-second floor for real ones.
+      minTokenLifetime: accessTokenTtl
     }).pipe(Effect.mapError(fromConfigError))
 
     yield* Output.line(`Dropbox Sign OAuth, end to end, against a fake Dropbox Sign on ${server.url}`)

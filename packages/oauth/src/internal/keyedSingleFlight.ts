@@ -45,7 +45,7 @@ export const make = <K, A, E>(): Effect.Effect<KeyedSingleFlight<K, A, E>, never
             // Once the scope has closed the set runs nothing and hands back an interrupted fiber: settle with its
             // exit, or every caller would wait forever.
             Effect.flatMap((fiber) => fiber.poll),
-            Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: settle })),
+            Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: (exit) => Effect.asVoid(settle(exit)) })),
             Effect.as(candidate)
           )
         })))

@@ -1,4 +1,3 @@
-import type { Headers } from "@effect/platform"
 import { Duration, Option } from "effect"
 
 /** What the rate-limit headers of a response say; every field is optional because every header is. */
@@ -37,12 +36,13 @@ export const parseRetryAfter = (value: string | undefined, nowMillis: number): O
 }
 
 /**
- * Reads `Retry-After`, `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-Ratelimit-Reset` (case-insensitively, as
- * `Headers` are). `Retry-After` wins; otherwise the wait runs until the reset instant.
+ * Reads `Retry-After`, `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-Ratelimit-Reset` through `header`, which
+ * takes a lower-case name (header names are case-insensitive). `Retry-After` wins; otherwise the wait runs until the
+ * reset instant.
  */
-export const parseRateLimit = (headers: Headers.Headers, nowMillis: number): RateLimitInfo => {
-  const reset = nonNegativeInteger(headers["x-ratelimit-reset"])
-  const fromRetryAfter = parseRetryAfter(headers["retry-after"], nowMillis)
+export const parseRateLimit = (header: (name: string) => string | undefined, nowMillis: number): RateLimitInfo => {
+  const reset = nonNegativeInteger(header("x-ratelimit-reset"))
+  const fromRetryAfter = parseRetryAfter(header("retry-after"), nowMillis)
   const fromReset = reset === undefined ?
     Option.none<Duration.Duration>() :
     Option.some(Duration.millis(Math.max(0, reset * 1000 - nowMillis)))
@@ -52,8 +52,8 @@ export const parseRateLimit = (headers: Headers.Headers, nowMillis: number): Rat
   )
   return {
     retryAfter,
-    limit: nonNegativeInteger(headers["x-ratelimit-limit"]),
-    remaining: nonNegativeInteger(headers["x-ratelimit-remaining"]),
+    limit: nonNegativeInteger(header("x-ratelimit-limit")),
+    remaining: nonNegativeInteger(header("x-ratelimit-remaining")),
     reset
   }
 }

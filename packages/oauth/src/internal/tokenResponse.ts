@@ -1,42 +1,29 @@
-import type { HttpClientResponse } from "@effect/platform"
-import { Clock, Effect, Either, ParseResult, Redacted, Schema } from "effect"
+import { Clock, Effect, Either, Redacted, Schema } from "effect"
 
 import type { OAuthError } from "../OAuthError.js"
 import { OAuthApiError, RateLimitedError, ResponseDecodeError, ServerError } from "../OAuthError.js"
-import { AnyErrorResponse, OAuthTokenResponse, Rfc6749ErrorResponse } from "../OAuthSchema.js"
+import { AnyErrorResponse, type OAuthTokenResponse, Rfc6749ErrorResponse } from "../OAuthSchema.js"
 import { parseRateLimit } from "./rateLimit.js"
-import { fromBodyReadError } from "./transport.js"
+import { decodeTokenBody } from "./tokenCodec.js"
 
-const decodeTokenResponse = Schema.decodeUnknownEither(OAuthTokenResponse)
-const decodeErrorResponse = Schema.decodeUnknownEither(AnyErrorResponse)
-
-const parseJson = (text: string): Either.Either<unknown, string> => {
-  if (text.trim() === "") return Either.left("the body is empty")
-  try {
-    return Either.right(JSON.parse(text))
-  } catch {
-    return Either.left("the body is not valid JSON")
-  }
+/** What either transport hands over: a complete answer, its body read up to the size limit. */
+export interface RawResponse {
+  readonly status: number
+  /** A response header by its lower-case name. */
+  readonly header: (name: string) => string | undefined
+  readonly body: string
+  /** The body was longer than the limit: `body` holds only its first part. */
+  readonly truncated: boolean
 }
 
-/**
- * Describes a decode failure by field and kind only: `ParseError` messages quote the offending values, and those
- * may be tokens.
- */
-export const describeParseError = (error: ParseResult.ParseError): string => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const described = issues.map((issue) => {
-    const path = issue.path.length === 0 ? "the body" : issue.path.map(String).join(".")
-    return issue._tag === "Missing" ? `${path} is missing` : `${path} is invalid`
-  })
-  return [...new Set(described)].join("; ")
+/** The limits an answer is held to. */
+export interface ResponsePolicy {
+  /** In bytes. */
+  readonly maxResponseBytes: number
+  readonly minLifetimeSeconds: number
 }
 
-const decodeSuccess = (status: number, text: string): Either.Either<OAuthTokenResponse, ResponseDecodeError> =>
-  parseJson(text).pipe(
-    Either.flatMap((json) => Either.mapLeft(decodeTokenResponse(json), describeParseError)),
-    Either.mapLeft((description) => new ResponseDecodeError({ status, description, body: Redacted.make(text) }))
-  )
+const decodeErrorResponse = Schema.decodeUnknownEither(Schema.parseJson(AnyErrorResponse))
 
 /**
  * Removes the request's own secrets from text the server wrote: an error message may echo the code or token that
@@ -45,7 +32,7 @@ const decodeSuccess = (status: number, text: string): Either.Either<OAuthTokenRe
 const scrubber = (secrets: ReadonlyArray<string>) => (text: string): string =>
   secrets.reduce((scrubbed, secret) => secret.length < 4 ? scrubbed : scrubbed.split(secret).join("<redacted>"), text)
 
-const apiError = (status: number, text: string, scrub: (text: string) => string): OAuthApiError => {
+const apiError = (status: number, text: string, secrets: ReadonlyArray<string>): OAuthApiError => {
   const body = Redacted.make(text)
   if (status < 400) {
     // Redirects are never followed: following one would re-send the secrets in the body to another location.
@@ -56,10 +43,11 @@ const apiError = (status: number, text: string, scrub: (text: string) => string)
       body
     })
   }
-  const decoded = Either.flatMap(parseJson(text), (json) => Either.mapLeft(decodeErrorResponse(json), String))
+  const decoded = decodeErrorResponse(text)
   if (Either.isLeft(decoded)) {
     return new OAuthApiError({ status, errorName: `http_${status}`, errorMsg: "unrecognized error body", body })
   }
+  const scrub = scrubber(secrets)
   const decodedBody = decoded.right
   if (decodedBody instanceof Rfc6749ErrorResponse) {
     return new OAuthApiError({
@@ -79,35 +67,48 @@ const apiError = (status: number, text: string, scrub: (text: string) => string)
   })
 }
 
+const decodeSuccess = (
+  response: RawResponse,
+  policy: ResponsePolicy
+): Effect.Effect<OAuthTokenResponse, ResponseDecodeError> => {
+  const fail = (description: string) =>
+    Effect.fail(new ResponseDecodeError({ status: response.status, description, body: Redacted.make(response.body) }))
+  if (response.truncated) return fail(`the body is larger than the ${policy.maxResponseBytes}-byte limit`)
+  const decoded = decodeTokenBody(response.body)
+  if (Either.isLeft(decoded)) return fail(decoded.left)
+  if (decoded.right.expiresIn < policy.minLifetimeSeconds) {
+    return fail(`expires_in is below the minimum token lifetime of ${policy.minLifetimeSeconds} seconds`)
+  }
+  return Effect.succeed(decoded.right)
+}
+
 /**
- * Turns a token-endpoint response into a token or one error of the family: the body is read once, as text, so that
- * an HTML page or a truncated body is a `ResponseDecodeError` rather than a defect, and is kept (redacted) on errors.
+ * Turns a token-endpoint answer into a token or one error of the family. The body was read as text, so that an HTML
+ * page or a truncated body is a `ResponseDecodeError` rather than a defect, and is kept (redacted) on errors.
  * Decoding goes by content, not by `Content-Type`, which the service does not always set right. `requestSecrets` are
- * scrubbed from the server's error messages.
+ * scrubbed from the server's error messages. A body over the size limit is refused on a 2XX; for other statuses its
+ * first part is enough to classify the answer.
  */
 export const handleTokenResponse = (
-  response: HttpClientResponse.HttpClientResponse,
-  requestSecrets: ReadonlyArray<string>
-): Effect.Effect<OAuthTokenResponse, OAuthError> =>
-  Effect.flatMap(Effect.mapError(response.text, fromBodyReadError), (text): Effect.Effect<
-    OAuthTokenResponse,
-    OAuthError
-  > => {
-    const status = response.status
-    if (status >= 200 && status < 300) return decodeSuccess(status, text)
-    if (status === 429) {
-      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const info = parseRateLimit(response.headers, now)
-        return Effect.fail(
-          new RateLimitedError({
-            retryAfter: info.retryAfter,
-            ...(info.limit === undefined ? {} : { limit: info.limit }),
-            ...(info.remaining === undefined ? {} : { remaining: info.remaining }),
-            ...(info.reset === undefined ? {} : { reset: info.reset })
-          })
-        )
-      })
-    }
-    if (status >= 500) return Effect.fail(new ServerError({ status, body: Redacted.make(text) }))
-    return Effect.fail(apiError(status, text, scrubber(requestSecrets)))
-  })
+  response: RawResponse,
+  requestSecrets: ReadonlyArray<string>,
+  policy: ResponsePolicy
+): Effect.Effect<OAuthTokenResponse, OAuthError> => {
+  const status = response.status
+  if (status >= 200 && status < 300) return decodeSuccess(response, policy)
+  if (status === 429) {
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const info = parseRateLimit(response.header, now)
+      return Effect.fail(
+        new RateLimitedError({
+          retryAfter: info.retryAfter,
+          ...(info.limit === undefined ? {} : { limit: info.limit }),
+          ...(info.remaining === undefined ? {} : { remaining: info.remaining }),
+          ...(info.reset === undefined ? {} : { reset: info.reset })
+        })
+      )
+    })
+  }
+  if (status >= 500) return Effect.fail(new ServerError({ status, body: Redacted.make(response.body) }))
+  return Effect.fail(apiError(status, response.body, requestSecrets))
+}

@@ -1,21 +1,30 @@
 import type { HttpClientError } from "@effect/platform"
 import { Predicate } from "effect"
 
+import type { TransportOutcome, TransportReason } from "../OAuthError.js"
 import { TransportError } from "../OAuthError.js"
 
 /**
- * Error codes proving that no byte of the request reached the server: the connection was never established.
- * Everything else (resets, socket errors after connecting, timeouts) leaves the outcome unknown.
+ * System and undici error codes, what they mean, and whether they prove that no byte of the request reached the
+ * server (the connection was never established). Everything else (resets, socket errors after connecting, timeouts)
+ * leaves the outcome unknown.
  */
-const notSentCodes: ReadonlySet<string> = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "ERR_INVALID_URL"
+const codes: ReadonlyMap<string, { readonly reason: TransportReason; readonly outcome: TransportOutcome }> = new Map([
+  ["ECONNREFUSED", { reason: "ConnectionRefused", outcome: "NotSent" }],
+  ["ENOTFOUND", { reason: "HostNotFound", outcome: "NotSent" }],
+  ["EAI_AGAIN", { reason: "HostNotFound", outcome: "NotSent" }],
+  ["EHOSTUNREACH", { reason: "HostUnreachable", outcome: "NotSent" }],
+  ["ENETUNREACH", { reason: "HostUnreachable", outcome: "NotSent" }],
+  ["EADDRNOTAVAIL", { reason: "HostUnreachable", outcome: "NotSent" }],
+  ["UND_ERR_CONNECT_TIMEOUT", { reason: "ConnectTimeout", outcome: "NotSent" }],
+  ["ERR_INVALID_URL", { reason: "InvalidUrl", outcome: "NotSent" }],
+  ["ECONNRESET", { reason: "ConnectionReset", outcome: "Unknown" }],
+  ["EPIPE", { reason: "ConnectionReset", outcome: "Unknown" }],
+  ["UND_ERR_SOCKET", { reason: "ConnectionReset", outcome: "Unknown" }],
+  ["UND_ERR_CLOSED", { reason: "ConnectionReset", outcome: "Unknown" }],
+  ["ETIMEDOUT", { reason: "Timeout", outcome: "Unknown" }],
+  ["UND_ERR_HEADERS_TIMEOUT", { reason: "Timeout", outcome: "Unknown" }],
+  ["UND_ERR_BODY_TIMEOUT", { reason: "Timeout", outcome: "Unknown" }]
 ])
 
 const maxCauseDepth = 8
@@ -31,23 +40,43 @@ export const findErrorCode = (error: unknown): string | undefined => {
 }
 
 /**
- * Translates a request-level client error. Only the error code is kept: the original cause holds the request,
- * whose body carries secrets.
+ * Translates a failure to connect or to exchange the request. Only the error code is kept: the original error may
+ * hold the request, whose body carries secrets.
  */
-export const fromRequestError = (error: HttpClientError.RequestError): TransportError => {
-  if (error.reason === "InvalidUrl" || error.reason === "Encode") {
-    return new TransportError({ outcome: "NotSent", reason: error.reason === "InvalidUrl" ? "invalid URL" : "encode" })
-  }
-  const code = findErrorCode(error.cause)
+export const fromCause = (cause: unknown): TransportError => {
+  const code = findErrorCode(cause)
+  const known = code === undefined ? undefined : codes.get(code)
   return new TransportError({
-    outcome: code !== undefined && notSentCodes.has(code) ? "NotSent" : "Unknown",
-    reason: code ?? "connection failed"
+    outcome: known?.outcome ?? "Unknown",
+    reason: known?.reason ?? "ConnectionFailed",
+    ...(code === undefined ? {} : { code })
   })
 }
 
-/** The response started but its body could not be read: the server did process the request. */
-export const fromBodyReadError = (error: HttpClientError.ResponseError): TransportError =>
-  new TransportError({ outcome: "Unknown", reason: findErrorCode(error.cause) ?? "response body interrupted" })
+/** Translates a request-level client error of `@effect/platform`. */
+export const fromRequestError = (error: HttpClientError.RequestError): TransportError => {
+  switch (error.reason) {
+    case "InvalidUrl":
+      return new TransportError({ outcome: "NotSent", reason: "InvalidUrl" })
+    case "Encode":
+      return new TransportError({ outcome: "NotSent", reason: "Encode" })
+    case "Transport":
+      return fromCause(error.cause)
+  }
+}
 
-/** The attempt took longer than the per-request timeout; it may still be processed. */
-export const timedOut = (): TransportError => new TransportError({ outcome: "Unknown", reason: "timeout" })
+/** The response started but its body could not be read: the server did process the request. */
+export const bodyInterrupted = (cause: unknown): TransportError => {
+  const code = findErrorCode(cause)
+  return new TransportError({ outcome: "Unknown", reason: "BodyInterrupted", ...(code === undefined ? {} : { code }) })
+}
+
+/**
+ * The attempt took longer than the per-request timeout. `NotSent` only when the transport proves no byte was written
+ * (the lean undici transport knows; a generic `HttpClient` does not).
+ */
+export const timedOut = (outcome: TransportOutcome = "Unknown"): TransportError =>
+  new TransportError({ outcome, reason: "Timeout" })
+
+/** The request body could not be encoded: nothing was sent. */
+export const encodeFailed = (): TransportError => new TransportError({ outcome: "NotSent", reason: "Encode" })
