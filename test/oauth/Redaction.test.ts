@@ -1,9 +1,9 @@
 import { OAuthClient, OAuthConfig, OAuthState } from "@dropbox-sign-effect/oauth"
-import { SecretCanary as Capture, TestTime } from "@dropbox-sign-effect/testing"
+import { FakeDropboxSign, SecretCanary as Capture, TestTime } from "@dropbox-sign-effect/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted } from "effect"
 
-import * as MockHttp from "./utils/MockHttp.js"
+const { Fault } = FakeDropboxSign
 
 const canary = {
   clientSecret: "CANARY-client-secret-7f3a",
@@ -24,27 +24,38 @@ const tokenBody = {
   expires_in: 3600
 }
 
-const echo = (secret: string) =>
-  MockHttp.json(400, { error: { error_msg: `bad ${secret} (${canary.clientSecret})`, error_name: "bad_request" } })
+/** A raw answer of the fake: exactly this status and JSON body, whatever was asked. */
+const json = (status: number, body: unknown) =>
+  Fault.RawBody({ status, body: JSON.stringify(body), contentType: "application/json" })
 
-const scenarios: ReadonlyArray<readonly [string, MockHttp.Reply, MockHttp.Reply?]> = [
-  ["success", MockHttp.json(200, tokenBody)],
+const echo = (secret: string) =>
+  json(400, { error: { error_msg: `bad ${secret} (${canary.clientSecret})`, error_name: "bad_request" } })
+
+/** Each scenario: the fault answering the code exchange, and the one answering the refresh (the same by default). */
+const scenarios: ReadonlyArray<readonly [string, FakeDropboxSign.Fault, FakeDropboxSign.Fault?]> = [
+  ["success", json(200, tokenBody)],
   ["errors echoing the secrets that were sent", echo(canary.code), echo(canary.refreshToken)],
-  ["an RFC 6749 error", MockHttp.json(400, { error: "invalid_grant", error_description: "revoked" })],
-  ["a server error echoing the body", MockHttp.raw(500, JSON.stringify({ client_secret: canary.clientSecret }))],
-  ["a decode failure with tokens in the body", MockHttp.json(200, { ...tokenBody, expires_in: canary.accessToken })],
-  ["an empty access token", MockHttp.json(200, { ...tokenBody, access_token: "" })],
-  ["a truncated body", MockHttp.raw(200, JSON.stringify(tokenBody).slice(0, 50))],
-  ["a rate limit", MockHttp.json(429, {}, { "retry-after": "9999" })],
-  ["a reset connection", MockHttp.transport("ECONNRESET")],
-  ["a refused connection", MockHttp.transport("ECONNREFUSED")]
+  ["an RFC 6749 error", json(400, { error: "invalid_grant", error_description: "revoked" })],
+  [
+    "a server error echoing the body",
+    Fault.RawBody({ status: 500, body: JSON.stringify({ client_secret: canary.clientSecret }) })
+  ],
+  ["a decode failure with tokens in the body", json(200, { ...tokenBody, expires_in: canary.accessToken })],
+  ["an empty access token", json(200, { ...tokenBody, access_token: "" })],
+  ["a truncated body", Fault.RawBody({ status: 200, body: JSON.stringify(tokenBody).slice(0, 50) })],
+  ["a rate limit", Fault.RateLimited({ retryAfter: 9999 })],
+  ["a reset connection", Fault.ConnectionReset({})],
+  ["a refused connection", Fault.ConnectionRefused()]
 ]
 
 describe("secrets never leak", () => {
-  for (const [name, reply, refreshReply] of scenarios) {
+  for (const [name, fault, refreshFault] of scenarios) {
     it.effect(`through errors, logs and spans: ${name}`, () =>
       Effect.gen(function*() {
-        const mock = yield* MockHttp.make([reply, refreshReply ?? reply])
+        const fake = yield* FakeDropboxSign.FakeDropboxSign
+        // Enough of each for the retries a scenario allows: the fake answers with the fault every time.
+        yield* fake.injectFault("token", fault, 10)
+        yield* fake.injectFault("refresh", refreshFault ?? fault, 10)
         const config = OAuthConfig.layer({ clientId: "client-id", clientSecret: Redacted.make(canary.clientSecret) })
         const captured = Capture.make()
         const run = Effect.gen(function*() {
@@ -53,11 +64,7 @@ describe("secrets never leak", () => {
           const refreshed = yield* Effect.either(client.refresh(Redacted.make(canary.refreshToken)))
           yield* Effect.logInfo("results", exchanged, refreshed)
           return [exchanged, refreshed] as const
-        }).pipe(
-          Effect.provide(
-            OAuthClient.layerWithApi.pipe(Layer.provide(Layer.merge(mock.layer, config)), Layer.provide(config))
-          )
-        )
+        }).pipe(Effect.provide(OAuthClient.layerWithApi.pipe(Layer.provide(config))))
         const fiber = yield* Effect.fork(Capture.capture(run, captured))
         const exit = yield* TestTime.advanceUntilDone(fiber, "1 second")
         expect(exit._tag).toBe("Success")
@@ -68,7 +75,7 @@ describe("secrets never leak", () => {
         }
         expect(captured.spans.map((span) => span.name)).toContain("OAuthApi.oauthTokenRefresh")
         expectNoCanary(Capture.dump(captured))
-      }))
+      }).pipe(Effect.provide(FakeDropboxSign.layerClient)))
   }
 
   it("OAuthState callbacks keep the code redacted in every printed form", () => {
