@@ -9,44 +9,55 @@ import { Deferred, Effect, FiberSet, Option } from "effect"
  */
 export interface KeyedSingleFlight<K, A, E> {
   /**
-   * The result of the run in flight for `key`, or of `effect`, started now in the owner's scope (so that no caller's
-   * interruption cancels it half-way). Awaiting it is the caller's choice: a stale-while-revalidate caller does not.
+   * The result of the run in flight for `key`, or of `effect()`, started now in the owner's scope (so that no
+   * caller's interruption cancels it half-way). Awaiting it is the caller's choice: a stale-while-revalidate caller
+   * does not. `effect` is made only when a run starts: joining one builds nothing.
    */
-  readonly run: (key: K, effect: Effect.Effect<A, E>) => Effect.Effect<Deferred.Deferred<A, E>>
+  readonly run: (key: K, effect: () => Effect.Effect<A, E>) => Effect.Effect<Deferred.Deferred<A, E>>
+  /**
+   * Waiting for the run in flight for `key`, read synchronously: an effect made once per run, so that the thousands
+   * of callers of a storm join it without a step, or an allocation, of their own.
+   */
+  readonly inFlight: (key: K) => Effect.Effect<A, E> | undefined
+}
+
+interface Run<A, E> {
+  readonly deferred: Deferred.Deferred<A, E>
+  readonly wait: Effect.Effect<A, E>
 }
 
 /**
  * Runs are forked into a `FiberSet` of the scope: closing the scope interrupts them, and every caller waiting on one
  * then sees its interruption rather than waiting forever.
  *
- * The registry is a plain `Map`, written only here. Joining a run in flight is the common case of a storm (thousands
- * of callers for one expiring token) and costs one lookup, no allocation; every check-and-set below happens inside
- * one synchronous step, so fibers cannot interleave within it.
+ * The registry is a plain `Map`, written only here; every check-and-set below happens inside one synchronous step, so
+ * fibers cannot interleave within it.
  *
  * @internal
  */
 export const make = <K, A, E>(): Effect.Effect<KeyedSingleFlight<K, A, E>, never, Scope.Scope> =>
   Effect.map(FiberSet.make<A, E>(), (fibers) => {
-    const running = new Map<K, Deferred.Deferred<A, E>>()
+    const running = new Map<K, Run<A, E>>()
 
-    const launch = (key: K, effect: Effect.Effect<A, E>) =>
-      Effect.uninterruptible(Effect.flatMap(Deferred.make<A, E>(), (candidate) =>
+    const launch = (key: K, effect: () => Effect.Effect<A, E>) =>
+      Effect.uninterruptible(Effect.flatMap(Deferred.make<A, E>(), (deferred) =>
         Effect.suspend(() => {
           const raced = running.get(key)
-          if (raced !== undefined) return Effect.succeed(raced)
-          running.set(key, candidate)
+          if (raced !== undefined) return Effect.succeed(raced.deferred)
+          const run: Run<A, E> = { deferred, wait: Deferred.await(deferred) }
+          running.set(key, run)
           // Removes this run only (never a later one), so that settling twice is harmless.
           const settle = (exit: Exit.Exit<A, E>) =>
             Effect.suspend(() => {
-              if (running.get(key) === candidate) running.delete(key)
-              return Deferred.done(candidate, exit)
+              if (running.get(key) === run) running.delete(key)
+              return Deferred.done(deferred, exit)
             })
-          return FiberSet.run(fibers, Effect.onExit(effect, settle)).pipe(
+          return FiberSet.run(fibers, Effect.onExit(effect(), settle)).pipe(
             // Once the scope has closed the set runs nothing and hands back an interrupted fiber: settle with its
             // exit, or every caller would wait forever.
             Effect.flatMap((fiber) => fiber.poll),
             Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: (exit) => Effect.asVoid(settle(exit)) })),
-            Effect.as(candidate)
+            Effect.as(deferred)
           )
         })))
 
@@ -54,7 +65,8 @@ export const make = <K, A, E>(): Effect.Effect<KeyedSingleFlight<K, A, E>, never
       run: (key, effect) =>
         Effect.suspend(() => {
           const existing = running.get(key)
-          return existing === undefined ? launch(key, effect) : Effect.succeed(existing)
-        })
+          return existing === undefined ? launch(key, effect) : Effect.succeed(existing.deferred)
+        }),
+      inFlight: (key) => running.get(key)?.wait
     }
   })

@@ -102,37 +102,47 @@ export const make = (
         const cached = cache.peek(account)
         return cached !== undefined && cached.stored.status === "active"
           ? Effect.succeed(cached)
-          : Effect.flatMap(loads.run(account, load(account, cached)), Deferred.await)
+          : Effect.flatMap(loads.run(account, () => load(account, cached)), Deferred.await)
       })
 
-    const startRefresh = (account: AccountId.AccountId, request: RefreshProtocol.RefreshRequest) =>
-      refreshes.run(account, protocol.refresh(account, request))
+    /** The refresh of `account` in flight, or a new one; its request is made only if it starts. */
+    const startRefresh = (account: AccountId.AccountId, knownVersion: number, force: boolean) =>
+      refreshes.run(account, () => protocol.refresh(account, { knownVersion, force }))
 
     const refreshIfStale = (account: AccountId.AccountId, version: number) =>
-      Effect.flatMap(startRefresh(account, { knownVersion: version, force: true }), Deferred.await)
+      Effect.flatMap(startRefresh(account, version, true), Deferred.await)
 
-    /** Everything but the hot path: a cold or marked account, the refresh window, expiry, and failures. */
+    /**
+     * What an active entry calls for at `now`, past the hot path's check: inside the refresh window and still valid,
+     * the stored token at once while one refresh runs behind the caller (stale while revalidate); expired, the shared
+     * refresh, unless the last one failed and its backoff has not passed.
+     */
+    const due = (entry: TokenCache.Entry, now: number): Effect.Effect<StoredToken, TokenError> => {
+      const stored = entry.stored
+      if (now < entry.refreshAtMillis) return Effect.succeed(stored)
+      if (now < entry.expiresAtMillis) {
+        return now >= entry.retryAtMillis
+          ? Effect.as(startRefresh(stored.account, stored.version, false), stored)
+          : Effect.succeed(stored)
+      }
+      if (now < entry.retryAtMillis && entry.lastError !== undefined) return Effect.fail(entry.lastError)
+      const inFlight = refreshes.inFlight(stored.account)
+      return inFlight === undefined
+        ? Effect.flatMap(startRefresh(stored.account, stored.version, false), Deferred.await)
+        : inFlight
+    }
+
+    /** A cold or marked account: through the one lookup path, then as any active entry. */
     const slowCurrent = (account: AccountId.AccountId): Effect.Effect<StoredToken, TokenError> =>
-      Effect.flatMap(lookup(account), (entry) => {
-        const stored = entry.stored
-        if (stored.status === "reauthorization_required") return Effect.fail(reauthorizationRequired(stored))
-        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          if (now < entry.refreshAtMillis) return Effect.succeed(stored)
-          const request = { knownVersion: stored.version, force: false }
-          if (now < entry.expiresAtMillis) {
-            // Stale while revalidate: still valid, so answer now and refresh behind the caller's back.
-            return now >= entry.retryAtMillis
-              ? Effect.as(startRefresh(account, request), stored)
-              : Effect.succeed(stored)
-          }
-          if (now < entry.retryAtMillis && entry.lastError !== undefined) return Effect.fail(entry.lastError)
-          return Effect.flatMap(startRefresh(account, request), Deferred.await)
-        })
-      })
+      Effect.flatMap(lookup(account), (entry) =>
+        entry.stored.status === "reauthorization_required"
+          ? Effect.fail(reauthorizationRequired(entry.stored))
+          : Effect.flatMap(Clock.currentTimeMillis, (now) => due(entry, now)))
 
     /**
      * The hot path: a cached, active entry outside its refresh window is answered with one read of the clock and one
-     * of the cache, returning an answer made when the entry was cached.
+     * of the cache, returning an answer made when the entry was cached. A cached entry past it goes straight to `due`
+     * with the instant already read (a storm of callers at expiry takes this way).
      */
     const currentWith = <A>(
       account: AccountId.AccountId,
@@ -141,21 +151,39 @@ export const make = (
     ): Effect.Effect<A, TokenError> =>
       Effect.clockWith((clock) => {
         const entry = cache.peek(account)
-        return entry !== undefined && entry.stored.status === "active" &&
-            clock.unsafeCurrentTimeMillis() < entry.refreshAtMillis
-          ? fast(entry)
-          : Effect.map(slowCurrent(account), slow)
+        if (entry === undefined || entry.stored.status !== "active") return Effect.map(slowCurrent(account), slow)
+        const now = clock.unsafeCurrentTimeMillis()
+        return now < entry.refreshAtMillis ? fast(entry) : Effect.map(due(entry, now), slow)
       })
 
-    const accessToken = (account: AccountId.AccountId = AccountId.defaultAccount) =>
-      currentWith<Redacted.Redacted<string>>(
-        account,
-        (entry) => entry.accessToken,
-        (stored) => stored.token.accessToken
-      )
+    const pickAccessToken = (entry: TokenCache.Entry) => entry.accessToken
+    const slowAccessToken = (stored: StoredToken) => stored.token.accessToken
+    const pickToken = (entry: TokenCache.Entry) => entry.token
+    const slowToken = (stored: StoredToken) => stored.token
 
-    const token = (account: AccountId.AccountId = AccountId.defaultAccount) =>
-      currentWith<OAuthToken>(account, (entry) => entry.token, (stored) => stored.token)
+    /**
+     * The readers of an account, made once: an effect is a description that can run any number of times, so the hot
+     * path allocates nothing per call. Made only for accounts the cache knows (an unknown account gets fresh ones),
+     * and dropped with the account by `forget`.
+     */
+    const readers = new Map<AccountId.AccountId, {
+      readonly accessToken: Effect.Effect<Redacted.Redacted<string>, TokenError>
+      readonly token: Effect.Effect<OAuthToken, TokenError>
+    }>()
+    const readersOf = (account: AccountId.AccountId) => {
+      const known = readers.get(account)
+      if (known !== undefined) return known
+      const made = {
+        accessToken: currentWith(account, pickAccessToken, slowAccessToken),
+        token: currentWith(account, pickToken, slowToken)
+      }
+      if (cache.peek(account) !== undefined) readers.set(account, made)
+      return made
+    }
+
+    const accessToken = (account: AccountId.AccountId = AccountId.defaultAccount) => readersOf(account).accessToken
+
+    const token = (account: AccountId.AccountId = AccountId.defaultAccount) => readersOf(account).token
 
     const current = (account: AccountId.AccountId) =>
       currentWith<StoredToken>(account, (entry) => Exit.succeed(entry.stored), (stored) => stored)
@@ -174,13 +202,16 @@ export const make = (
         )
 
     const forget = (account: AccountId.AccountId = AccountId.defaultAccount) =>
-      Effect.zipRight(store.delete(account), cache.forget(account))
+      Effect.zipRight(
+        store.delete(account),
+        Effect.zipRight(cache.forget(account), Effect.sync(() => readers.delete(account)))
+      )
 
     const refreshDueAccounts = Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.forEach(
         cache.due(now),
         (entry) =>
-          startRefresh(entry.stored.account, { knownVersion: entry.stored.version, force: false }).pipe(
+          startRefresh(entry.stored.account, entry.stored.version, false).pipe(
             Effect.flatMap(Deferred.await),
             Effect.ignore
           ),
