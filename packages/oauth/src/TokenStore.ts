@@ -7,13 +7,14 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as KeyValueStore from "@effect/platform/KeyValueStore"
 import type * as Path from "@effect/platform/Path"
-import type { Schema } from "effect"
-import { Context, DateTime, Effect, Either, HashMap, Layer, Option, Ref } from "effect"
+import type { DateTime, Schema } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 
 import type { AccountId } from "./AccountId.js"
 import * as internalEncoding from "./internal/storeEncoding.js"
 import * as internalFileSystem from "./internal/storeFileSystem.js"
 import * as internalKeyValue from "./internal/storeKeyValue.js"
+import * as internalMemory from "./internal/storeMemory.js"
 import type * as OAuthToken from "./OAuthToken.js"
 import * as TokenCipher from "./TokenCipher.js"
 import type { StaleTokenError, TokenStoreError } from "./TokenError.js"
@@ -135,34 +136,7 @@ export class TokenStore extends Context.Tag("@dropbox-sign-effect/oauth/TokenSto
  * @since 0.1.0
  * @category constructors
  */
-export const makeMemory: Effect.Effect<Service> = Effect.gen(function*() {
-  type Entries = HashMap.HashMap<AccountId, StoredToken>
-  const entries = yield* Ref.make<Entries>(HashMap.empty())
-  const locks = yield* TokenStoreKit.makeKeyedLocks
-  const set: Service["set"] = (account, token, options) =>
-    Effect.flatMap(DateTime.now, (updatedAt) =>
-      Effect.flatten(Ref.modify(entries, (map) => {
-        const current = HashMap.get(map, account)
-        const next = TokenStoreKit.nextEntry(
-          account,
-          token,
-          options,
-          current._tag === "Some" ? current.value.version : null,
-          updatedAt
-        )
-        return [next, Either.isRight(next) ? HashMap.set(map, account, next.right) : map] as const
-      })))
-  return TokenStoreKit.withSpans("memory", {
-    get: (account) => Effect.map(Ref.get(entries), HashMap.get(account)),
-    set,
-    delete: (account) => Ref.update(entries, HashMap.remove(account)),
-    list: Effect.map(
-      Ref.get(entries),
-      (map): Listing => ({ accounts: Array.from(HashMap.keys(map)).sort(), unreadable: [] })
-    ),
-    withRefreshLock: locks.withLock
-  })
-})
+export const makeMemory: Effect.Effect<Service> = internalMemory.make
 
 /**
  * @since 0.1.0

@@ -20,270 +20,52 @@
  * @since 0.1.0
  */
 import type { HttpApp, HttpClient, HttpServerError } from "@effect/platform"
-import type { Cause, Effect, Layer, Scope } from "effect"
-import { Context, Data, Duration, Redacted } from "effect"
+import type { Cause, Duration, Effect, Layer, Redacted, Scope } from "effect"
+import { Context } from "effect"
 
+import type {
+  AccountOptions,
+  AppOptions,
+  AppUpdate,
+  ErrorShape,
+  FakeAccount,
+  FakeApp,
+  GrantInfo
+} from "./FakeDropboxSignApp.js"
+import type { Fault, Route, SimulatedTransportFault } from "./FakeDropboxSignFault.js"
+import type { Counters, LoggedRequest } from "./FakeDropboxSignLog.js"
 import * as internal from "./internal/fakeDropboxSign.js"
 import * as internalLayers from "./internal/layers.js"
-import type * as Reply from "./internal/reply.js"
+
+/**
+ * The apps and accounts the fake knows (`AppOptions`, `FakeApp`, `AppUpdate`, `AccountOptions`, `FakeAccount`,
+ * `Consent`, `ErrorShape`, `GrantInfo`) and the defaults it starts with (`defaultApp`, `defaultAccount`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export * from "./FakeDropboxSignApp.js"
+
+/**
+ * The routes faults are queued for (`Route`), the faults (`Fault`, with its constructors) and the failure a broken
+ * connection takes inside the fake (`SimulatedTransportFault`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export * from "./FakeDropboxSignFault.js"
+
+/**
+ * What the fake records for assertions: each request (`LoggedRequest`) and the `Counters`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export * from "./FakeDropboxSignLog.js"
 
 // -----------------------------------------------------------------------------
 // models
 // -----------------------------------------------------------------------------
-
-/**
- * The endpoints faults are queued for: `GET /oauth/authorize`, `POST /oauth/token` (code exchange),
- * `POST /oauth/token?refresh` and `GET /v3/account`.
- *
- * @since 0.1.0
- * @category models
- */
-export type Route = "authorize" | "token" | "refresh" | "account"
-
-/**
- * The shape of OAuth error bodies: Dropbox Sign's `{"error": {"error_msg", "error_name", "error_path"}}` or
- * RFC 6749's `{"error": "<code>", "error_description"}`.
- *
- * @since 0.1.0
- * @category models
- */
-export type ErrorShape = Reply.ErrorShape
-
-/**
- * How the signed-in account answers `GET /oauth/authorize`:
- *
- * - `"allow"`: at once, with a redirect to the callback URL carrying `code` and `state`.
- * - `"deny"`: at once, with a redirect carrying `error=access_denied` and `state`.
- * - `"page"`: with an HTML consent screen (200, `text/html; charset=utf-8`) that shows the app's `name` and the
- *   account's email address, and a form posting to `/oauth/authorize` with hidden `client_id`, `state` and a one-time
- *   `consent_id`, and two buttons, `decision=allow` ("Authorize") and `decision=deny` ("Deny"). The `POST` answers
- *   with the same redirects as the automatic modes; a form whose consent id is unknown, already answered or does not
- *   match its `client_id` and `state` gets a 4xx HTML error page and changes nothing.
- *
- * `denyNextConsent` denies at once in every mode, before any page is shown.
- *
- * @example
- * ```ts
- * import { FakeDropboxSign } from "@dropbox-sign-effect/testing"
- *
- * // A browser test: the fake on loopback shows a consent page for its default app.
- * const fake = FakeDropboxSign.layerServer({ defaultApp: { consent: "page", name: "Acme Contracts" } })
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export type Consent = "allow" | "deny" | "page"
-
-/**
- * Options for a registered API app; every field has a default (see `defaultApp`; a new app gets a random client id
- * and secret).
- *
- * @since 0.1.0
- * @category models
- */
-export interface AppOptions {
-  readonly clientId?: string | undefined
-  /** The app's display name, shown on the consent page. */
-  readonly name?: string | undefined
-  readonly clientSecret?: string | Redacted.Redacted<string> | undefined
-  /** Where `/oauth/authorize` redirects to; a query it has is kept. */
-  readonly callbackUrl?: string | undefined
-  readonly accessTokenTtl?: Duration.DurationInput | undefined
-  /** Refresh tokens never expire unless this is set. */
-  readonly refreshTokenTtl?: Duration.DurationInput | undefined
-  readonly codeTtl?: Duration.DurationInput | undefined
-  /** When on, each refresh issues a new refresh token and the old one is rejected from then on. */
-  readonly rotateRefreshTokens?: boolean | undefined
-  /** When on, a refresh without `client_id` and `client_secret` is rejected (new API apps behave so). */
-  readonly requireClientCredentialsOnRefresh?: boolean | undefined
-  readonly errorShape?: ErrorShape | undefined
-  /** How consent is answered (default `"allow"`); `denyNextConsent` denies one authorization regardless. */
-  readonly consent?: Consent | undefined
-}
-
-/**
- * A registered API app, every option resolved.
- *
- * @since 0.1.0
- * @category models
- */
-export interface FakeApp {
-  readonly clientId: string
-  readonly name: string
-  readonly clientSecret: Redacted.Redacted<string>
-  readonly callbackUrl: string
-  readonly accessTokenTtl: Duration.Duration
-  readonly refreshTokenTtl: Duration.Duration | undefined
-  readonly codeTtl: Duration.Duration
-  readonly rotateRefreshTokens: boolean
-  readonly requireClientCredentialsOnRefresh: boolean
-  readonly errorShape: ErrorShape
-  readonly consent: Consent
-}
-
-/**
- * Options for `updateApp`: every option but the client id.
- *
- * @since 0.1.0
- * @category models
- */
-export type AppUpdate = Omit<AppOptions, "clientId">
-
-/**
- * Options for a registered account.
- *
- * @since 0.1.0
- * @category models
- */
-export interface AccountOptions {
-  readonly accountId?: string | undefined
-  readonly emailAddress?: string | undefined
-  readonly name?: string | undefined
-}
-
-/**
- * A Dropbox Sign account that can authorize apps.
- *
- * @since 0.1.0
- * @category models
- */
-export interface FakeAccount {
-  readonly accountId: string
-  readonly emailAddress: string
-  readonly name: string | undefined
-}
-
-/**
- * A fault, queued per route with `injectFault` and consumed by the next request on that route.
- *
- * - `Status`: answers `status` with an error body (`errorName` defaults from the status) without processing.
- * - `RateLimited`: 429 `exceeded_rate` with exactly one kind of hint: `Retry-After: retryAfter` when `retryAfter` is
- *   set (the default is 1 second), otherwise `X-Ratelimit-Reset` `resetAfter` seconds from now (with
- *   `X-RateLimit-Limit` and `X-RateLimit-Remaining: 0`).
- * - `Latency`: waits (`Effect.sleep`, so `TestClock` controls it), then handles the request normally, even if the
- *   client gave up meanwhile (a timeout after sending: the outcome-unknown case).
- * - `ConnectionReset`: the client sees a reset connection (`ECONNRESET`). With `processed: true` the request takes
- *   effect first (a code is consumed, a refresh token rotated): the outcome-unknown case.
- * - `ConnectionRefused`: the request is not processed, logged or counted (only `faultsInjected` is). In-memory the
- *   client fails with `ECONNREFUSED`; over a socket the connection was already accepted, so the fake resets it before
- *   reading the body: the client sees a reset, not a refusal.
- * - `Hang`: never answers; the client's timeout ends its wait, the fake's scope ends the request.
- * - `TruncatedJson`: processes the request, then sends only the first half of the JSON body.
- * - `HtmlPage`: a proxy's HTML error page (default status 502), without processing.
- * - `WrongContentType`: processes the request and sends its JSON body as `text/plain`.
- * - `RawBody`: answers exactly `status`, `body` and `contentType` (default `text/plain`), without processing.
- *
- * @since 0.1.0
- * @category models
- */
-export type Fault = Data.TaggedEnum<{
-  Status: {
-    readonly status: number
-    readonly errorName?: string | undefined
-    readonly errorMsg?: string | undefined
-    readonly errorPath?: string | undefined
-    readonly shape?: ErrorShape | undefined
-    readonly headers?: Readonly<Record<string, string>> | undefined
-  }
-  RateLimited: { readonly retryAfter?: number | undefined; readonly resetAfter?: number | undefined }
-  Latency: { readonly duration: Duration.DurationInput }
-  ConnectionReset: { readonly processed?: boolean | undefined }
-  ConnectionRefused: {}
-  Hang: {}
-  TruncatedJson: {}
-  HtmlPage: { readonly status?: number | undefined }
-  WrongContentType: {}
-  RawBody: { readonly status: number; readonly body: string; readonly contentType?: string | undefined }
-}>
-
-/**
- * Constructors for `Fault`.
- *
- * @example
- * ```ts
- * import { FakeDropboxSign } from "@dropbox-sign-effect/testing"
- *
- * FakeDropboxSign.Fault.Status({ status: 503 })
- * FakeDropboxSign.Fault.RateLimited({ resetAfter: 30 })
- * FakeDropboxSign.Fault.ConnectionReset({ processed: true })
- * ```
- *
- * @since 0.1.0
- * @category constructors
- */
-export const Fault = Data.taggedEnum<Fault>()
-
-/**
- * One request as the fake received it. Credentials (the `Authorization` header, `client_secret`, `code`,
- * `refresh_token`, `access_token`) are `Redacted`, so printing an entry never shows them; `Redacted.value` reads them
- * in an assertion.
- *
- * @since 0.1.0
- * @category models
- */
-export interface LoggedRequest {
-  /** `undefined` for a path the fake does not serve; a consent page's `POST` is logged as `"authorize"`. */
-  readonly route: Route | undefined
-  readonly method: string
-  /** Path and query, e.g. `/oauth/token?refresh`. */
-  readonly path: string
-  readonly headers: Readonly<Record<string, string | Redacted.Redacted>>
-  readonly contentType: string | undefined
-  /** Parsed body fields (JSON, form or multipart), credentials redacted; empty when the body was malformed. */
-  readonly body: Readonly<Record<string, unknown>>
-  readonly malformedBody: boolean
-  /** The fault this request consumed, or `undefined`. */
-  readonly fault: Fault["_tag"] | undefined
-  /** `Clock` time in epoch milliseconds. */
-  readonly receivedAt: number
-}
-
-/**
- * A grant (one authorization of an app by an account) as `grants` shows it: the refresh token the fake accepts for
- * it now (with rotation, the latest one issued), `Redacted` like every credential the fake hands out.
- *
- * @since 0.1.0
- * @category models
- */
-export interface GrantInfo {
-  /** Opaque and stable for the grant's life; not a credential. */
-  readonly grantId: string
-  readonly clientId: string
-  readonly accountId: string
-  readonly refreshToken: Redacted.Redacted<string>
-  readonly revoked: boolean
-}
-
-/**
- * Counts since the fake started or `resetLog` last ran.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Counters {
-  /** Every request that reached the fake (a `ConnectionRefused` fault means it did not). */
-  readonly requests: number
-  /** Requests to `GET /oauth/authorize` (a consent page's `POST` is not one). */
-  readonly authorizeRequests: number
-  /** Authorizations that ended in a code: automatic ones and consent pages answered "Authorize". */
-  readonly consentsGranted: number
-  /** Authorizations that ended in `access_denied`: automatic ones and consent pages answered "Deny". */
-  readonly consentsDenied: number
-  /** Requests to `POST /oauth/token` without `?refresh`. */
-  readonly tokenRequests: number
-  /** Successful authorization-code exchanges (including those a `ConnectionReset({ processed: true })` hid). */
-  readonly codesExchanged: number
-  /** Requests to `POST /oauth/token?refresh`. */
-  readonly refreshRequests: number
-  /** Successful refreshes (including those a `ConnectionReset({ processed: true })` hid). */
-  readonly refreshesServed: number
-  readonly accountRequests: number
-  /** Requests the fake answered with an error of its own (4xx), not counting faults. */
-  readonly rejected: number
-  /** Faults consumed. */
-  readonly faultsInjected: number
-}
 
 /**
  * Options for `make` and the layers.
@@ -388,17 +170,6 @@ export class FakeDropboxSignServer extends Context.Tag("@dropbox-sign-effect/tes
 >() {}
 
 /**
- * The failure of the fake's `HttpApp` when a fault asks for a broken connection. The layers turn it into what a
- * client would see: a transport `RequestError` in memory, a reset socket over TCP.
- *
- * @since 0.1.0
- * @category errors
- */
-export class SimulatedTransportFault extends Data.TaggedError("SimulatedTransportFault")<{
-  readonly kind: "ConnectionReset" | "ConnectionRefused"
-}> {}
-
-/**
  * A fake: its control service and the `HttpApp` that serves the endpoints.
  *
  * @since 0.1.0
@@ -407,42 +178,6 @@ export class SimulatedTransportFault extends Data.TaggedError("SimulatedTranspor
 export interface Instance {
   readonly service: Service
   readonly app: HttpApp.Default<SimulatedTransportFault>
-}
-
-// -----------------------------------------------------------------------------
-// defaults
-// -----------------------------------------------------------------------------
-
-/**
- * The app every fake registers at start, with the official fixture credentials.
- *
- * @since 0.1.0
- * @category defaults
- */
-export const defaultApp: FakeApp = {
-  clientId: "cc91c61d00f8bb2ece1428035716b",
-  name: "Dropbox Sign Test App",
-  clientSecret: Redacted.make("1d14434088507ffa390e6f5528465"),
-  callbackUrl: "http://127.0.0.1/callback",
-  accessTokenTtl: Duration.hours(1),
-  refreshTokenTtl: undefined,
-  codeTtl: Duration.minutes(10),
-  rotateRefreshTokens: false,
-  requireClientCredentialsOnRefresh: true,
-  errorShape: "dropbox",
-  consent: "allow"
-}
-
-/**
- * The account that consents in the browser step unless `signIn` picks another.
- *
- * @since 0.1.0
- * @category defaults
- */
-export const defaultAccount: FakeAccount = {
-  accountId: "fa5c8a0b0f492d768749333ad6fcc214c111e967",
-  emailAddress: "jack@example.com",
-  name: "Jack"
 }
 
 // -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import * as Either from "effect/Either"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 
-import type { FakeAccount, FakeApp } from "../FakeDropboxSign.js"
+import type { FakeAccount, FakeApp } from "../FakeDropboxSignApp.js"
 import { stringField } from "./body.js"
 import type { ErrorShape } from "./reply.js"
 import type { Problem, Store, Transition } from "./store.js"

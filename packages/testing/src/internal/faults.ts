@@ -5,8 +5,8 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 
-import type { Fault, Route } from "../FakeDropboxSign.js"
-import { SimulatedTransportFault } from "../FakeDropboxSign.js"
+import type { Fault, Route } from "../FakeDropboxSignFault.js"
+import { SimulatedTransportFault } from "../FakeDropboxSignFault.js"
 import * as Reply from "./reply.js"
 
 type Queues = Readonly<Record<Route, ReadonlyArray<Fault>>>

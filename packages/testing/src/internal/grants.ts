@@ -7,7 +7,7 @@ import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 
-import type { FakeApp } from "../FakeDropboxSign.js"
+import type { FakeApp } from "../FakeDropboxSignApp.js"
 import { stringField } from "./body.js"
 import type { ErrorShape } from "./reply.js"
 import type { Problem, Store, Transition } from "./store.js"

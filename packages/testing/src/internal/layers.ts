@@ -9,8 +9,9 @@ import { HttpClient, HttpClientError, HttpServer, HttpServerRequest, HttpServerR
 import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
 import { Context, Effect, Layer } from "effect"
 
-import type { Options, ServerOptions, SimulatedTransportFault } from "../FakeDropboxSign.js"
+import type { Options, ServerOptions } from "../FakeDropboxSign.js"
 import { FakeDropboxSign, FakeDropboxSignServer } from "../FakeDropboxSign.js"
+import type { SimulatedTransportFault } from "../FakeDropboxSignFault.js"
 import { make } from "./fakeDropboxSign.js"
 import * as InMemoryClient from "./inMemoryClient.js"
 

@@ -8,7 +8,8 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 
-import type { Counters, Fault, LoggedRequest, Route } from "../FakeDropboxSign.js"
+import type { Fault, Route } from "../FakeDropboxSignFault.js"
+import type { Counters, LoggedRequest } from "../FakeDropboxSignLog.js"
 import type { ParsedBody } from "./body.js"
 import * as Redact from "./redact.js"
 

@@ -9,7 +9,7 @@ import * as Either from "effect/Either"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 
-import type { FakeAccount, FakeApp } from "../FakeDropboxSign.js"
+import type { FakeAccount, FakeApp } from "../FakeDropboxSignApp.js"
 import type { ErrorShape } from "./reply.js"
 
 /** An authorization code: single-use, bound to a client, an account and the state it was issued with. */
