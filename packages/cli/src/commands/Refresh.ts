@@ -3,13 +3,11 @@
  *
  * @since 0.1.0
  */
-import { TokenManager } from "@dropbox-sign-effect/oauth"
 import { Command } from "@effect/cli"
 import { DateTime, Effect } from "effect"
 
-import { fromTokenError } from "../CliError.js"
 import * as Format from "../internal/format.js"
-import { withServices } from "../internal/services.js"
+import { withManager, withServices } from "../internal/services.js"
 import * as Output from "../Output.js"
 import { accountOption, clientOptions, commonOptions } from "../Settings.js"
 
@@ -23,10 +21,7 @@ export const command = Command.make(
   (flags) =>
     withServices(flags, () =>
       Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        const token = yield* manager.refresh(flags.account).pipe(
-          Effect.mapError((error) => fromTokenError(error, flags.account))
-        )
+        const token = yield* withManager(flags.account, (manager) => manager.refresh(flags.account))
         const now = yield* DateTime.now
         yield* Output.ok(
           `Refreshed account "${flags.account}": the new access token expires ${

@@ -4,12 +4,10 @@
  *
  * @since 0.1.0
  */
-import { TokenManager } from "@dropbox-sign-effect/oauth"
 import { Command } from "@effect/cli"
 import { Console, Effect, Redacted } from "effect"
 
-import { fromTokenError } from "../CliError.js"
-import { withServices } from "../internal/services.js"
+import { withManager, withServices } from "../internal/services.js"
 import { accountOption, clientOptions, commonOptions } from "../Settings.js"
 
 /**
@@ -22,10 +20,7 @@ export const command = Command.make(
   (flags) =>
     withServices(flags, () =>
       Effect.gen(function*() {
-        const manager = yield* TokenManager.TokenManager
-        const token = yield* manager.accessToken(flags.account).pipe(
-          Effect.mapError((error) => fromTokenError(error, flags.account))
-        )
+        const token = yield* withManager(flags.account, (manager) => manager.accessToken(flags.account))
         // The one place a secret is printed, on purpose: stdout is the command's whole output.
         yield* Console.log(Redacted.value(token))
       }))

@@ -3,14 +3,15 @@ import type {
   OAuthApi,
   OAuthClient,
   OAuthConfig,
-  TokenManager,
+  TokenError,
   TokenStore
 } from "@dropbox-sign-effect/oauth"
+import { TokenManager } from "@dropbox-sign-effect/oauth"
 import type { FileSystem, HttpClient, Path } from "@effect/platform"
 import type { Option } from "effect"
 import { Effect } from "effect"
 
-import type { CliError } from "../CliError.js"
+import { type CliError, fromTokenError } from "../CliError.js"
 import type { ClientFlags } from "../Settings.js"
 import { resolveOAuthConfig, resolveStoreDir, servicesLayer, withVerbosity } from "../Settings.js"
 
@@ -54,3 +55,17 @@ export const withServices = <A, R>(
     )
     return yield* body({ directory, config }).pipe(Effect.provide(servicesLayer(config, directory)))
   }).pipe(withVerbosity(flags.verbose))
+
+/**
+ * One operation of the token manager for `account`, its failure said as the CLI says it (one line, with the fix).
+ *
+ * @internal
+ */
+export const withManager = <A>(
+  account: string,
+  operation: (manager: TokenManager.Service) => Effect.Effect<A, TokenError.TokenError>
+): Effect.Effect<A, CliError, TokenManager.TokenManager> =>
+  Effect.flatMap(
+    TokenManager.TokenManager,
+    (manager) => Effect.mapError(operation(manager), (error) => fromTokenError(error, account))
+  )
