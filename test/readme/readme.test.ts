@@ -2,8 +2,8 @@
  * Every TypeScript block of README.md and packages/*\/README.md, and every `@example` of packages/*\/src, type-checks
  * against the workspace's packages (their sources, through the `source` export condition, so no build is needed),
  * strictly, in one compiler run. See snippets.ts for the convention that declares names a README block takes from
- * its surroundings. (`docgen` type-checks the examples too, but it is not in CI while it fails on sources it does
- * not own, and it cannot run the testing package's examples, which need vitest.)
+ * its surroundings. (`docgen` type-checks the examples too, in `pnpm run docs`, except the testing package's: those
+ * need vitest, so docgen skips them there and this test is what checks them.)
  */
 import * as NodePath from "node:path"
 
