@@ -40,6 +40,8 @@ export default defineConfig({
     passWithNoTests: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    sequence: { concurrent: false }
+    sequence: { concurrent: false },
+    // Two workers on the two cores of CI: most files wait on sockets, child processes or the database, not the CPU.
+    maxWorkers: 2
   }
 })

@@ -118,6 +118,7 @@ describe("security: canary secrets", () => {
         const outcomes: Array<Exit.Exit<unknown, unknown>> = []
         const captured = SecretCanary.make()
 
+        const refusedCallbacks: Array<Exit.Exit<unknown, unknown>> = []
         const run = <A, E>(effect: Effect.Effect<A, E>) =>
           Effect.tap(TestTime.runWithClock(effect), (exit) => Effect.sync(() => outcomes.push(exit)))
         const drain = (queue: Queue.Dequeue<unknown>) =>
@@ -189,8 +190,10 @@ describe("security: canary secrets", () => {
                   yield* authorize
                 }
                 // The code and the state, replayed or forged.
-                yield* run(manager().authorize(alice, first, first.state))
-                yield* run(manager().authorize(alice, { code: second.code, state: "forged" }, second.state))
+                refusedCallbacks.push(yield* run(manager().authorize(alice, first, first.state)))
+                refusedCallbacks.push(
+                  yield* run(manager().authorize(alice, { code: second.code, state: "forged" }, second.state))
+                )
                 // Revocation.
                 yield* fake.revokeGrant()
                 yield* expireAndFetch
@@ -216,6 +219,11 @@ describe("security: canary secrets", () => {
         })
         const exit = yield* TestTime.runWithClock(SecretCanary.capture(flows, captured))
         expect(Support.outcomeTag(exit)).toBe("Ok")
+        // A replayed code is refused by Dropbox Sign; a forged state never reaches it.
+        expect(refusedCallbacks.map((outcome) => Support.outcomeTag(outcome))).toStrictEqual([
+          "OAuthApiError",
+          "StateMismatchError"
+        ])
         // Every step ended on its own: none died on the clock driver's step limit (a hang) or was interrupted.
         expect(
           outcomes.map((outcome) => Support.outcomeTag(outcome)).filter((tag) =>
