@@ -3,7 +3,8 @@
  * google-auth-library's `OAuth2Client.getAccessToken()` with credentials valid for a day; simple-oauth2's
  * `AccessToken.expired()` check plus a read of the token. Two floors in the same loop: "yield* Effect.succeed" (a
  * constant, the least a `yield*` costs) and "yield* Effect.sync" (a constant read through one `Effect.sync`, the least
- * any Effect-returning accessor that reads state can cost).
+ * any Effect-returning accessor that reads state can cost); and "yield* Effect.clockWith" (a constant answered after a read
+ * of the fiber's `Clock`, the least an accessor that must follow the fiber's clock, as `TestClock` needs, can cost).
  */
 import { AccountId, TokenManager, TokenStore } from "@dropbox-sign-effect/oauth"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -20,7 +21,8 @@ export const candidates = [
   "google-auth-library",
   "simple-oauth2",
   "floor: yield* Effect.succeed",
-  "floor: yield* Effect.sync"
+  "floor: yield* Effect.sync",
+  "floor: yield* Effect.clockWith"
 ] as const
 export type HotPathCandidate = typeof candidates[number]
 
@@ -116,12 +118,22 @@ export const run = (server: FakeServer, options: Options) =>
       })
     )
 
+    const floorClock = timed(
+      n,
+      Effect.gen(function*() {
+        for (let i = 0; i < n; i++) {
+          sink += (yield* Effect.clockWith((clock) => clock.unsafeCurrentTimeMillis() > 0 ? succeed : succeed)).length
+        }
+      })
+    )
+
     const list: ReadonlyArray<Candidate<never, never> & { readonly name: HotPathCandidate }> = [
       { name: "ours", run: ours },
       { name: "google-auth-library", run: googleLoop },
       { name: "simple-oauth2", run: simpleLoop },
       { name: "floor: yield* Effect.succeed", run: floorSucceed },
-      { name: "floor: yield* Effect.sync", run: floor }
+      { name: "floor: yield* Effect.sync", run: floor },
+      { name: "floor: yield* Effect.clockWith", run: floorClock }
     ]
     const before = yield* server.counters
     const interleaved = yield* interleave(list, options.rounds)
