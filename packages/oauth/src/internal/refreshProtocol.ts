@@ -76,6 +76,17 @@ const isOutcomeUnknown = (error: OAuthError): boolean =>
 /** How a write of an exchanged token ended: stored as this manager's own, or superseded by a newer entry. */
 type Outcome = readonly [StoredToken, "exchange" | "store"]
 
+/**
+ * The error of an account marked for re-authorization, with the reason stored beside the mark.
+ *
+ * @internal
+ */
+export const reauthorizationRequired = (stored: StoredToken): ReauthorizationRequiredError =>
+  new ReauthorizationRequiredError({
+    account: stored.account,
+    reason: stored.statusReason ?? "the grant was revoked or has expired"
+  })
+
 /** How often the store is read again while a refusal is being confirmed. */
 const refusalPolling = Duration.millis(100)
 
@@ -113,12 +124,6 @@ export const make = (deps: Dependencies): RefreshProtocol => {
 
   const readLatestPersistently = (account: AccountId) =>
     Effect.flatMap(persistently(store.get(account)), found(account))
-
-  const reauthorizationRequired = (stored: StoredToken) =>
-    new ReauthorizationRequiredError({
-      account: stored.account,
-      reason: stored.statusReason ?? "the grant was revoked or has expired"
-    })
 
   /** Takes what another writer stored instead of refreshing again. */
   const adopt = (stored: StoredToken): Effect.Effect<StoredToken, ReauthorizationRequiredError> =>
@@ -165,8 +170,8 @@ export const make = (deps: Dependencies): RefreshProtocol => {
     )
 
   /**
-   * Dropbox Sign refused the refresh token. Recorded only after re-reading the store: a newer token stored meanwhile
-   * (by a process whose write was still in flight when this one read) is adopted instead of marking a valid grant dead.
+   * Reads the store again until it shows a version other than `base`'s, for at most `refusalConfirmation` (once, when
+   * that is zero): what a refusal is checked against before it is recorded.
    */
   const confirmRefusal = (base: StoredToken) =>
     Effect.repeat(
@@ -178,6 +183,10 @@ export const make = (deps: Dependencies): RefreshProtocol => {
       )
     )
 
+  /**
+   * Dropbox Sign refused the refresh token. Recorded only after re-reading the store: a newer token stored meanwhile
+   * (by a process whose write was still in flight when this one read) is adopted instead of marking a valid grant dead.
+   */
   const refused = (base: StoredToken, error: OAuthApiError): Effect.Effect<StoredToken, TokenError> =>
     Effect.flatMap(confirmRefusal(base), (latest) => {
       if (latest.version !== base.version) return adopt(latest)

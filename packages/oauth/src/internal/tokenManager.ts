@@ -6,12 +6,13 @@ import { OAuthClient } from "../OAuthClient.js"
 import { OAuthConfig } from "../OAuthConfig.js"
 import * as OAuthState from "../OAuthState.js"
 import type { OAuthToken } from "../OAuthToken.js"
-import { ReauthorizationRequiredError, StateMismatchError, type TokenError, TokenNotFoundError } from "../TokenError.js"
+import { StateMismatchError, type TokenError, TokenNotFoundError } from "../TokenError.js"
 import type { Options, Service } from "../TokenManager.js"
 import { type StoredToken, TokenStore } from "../TokenStore.js"
 import * as BackgroundRefresher from "./backgroundRefresher.js"
 import * as KeyedSingleFlight from "./keyedSingleFlight.js"
 import * as RefreshProtocol from "./refreshProtocol.js"
+import { reauthorizationRequired } from "./refreshProtocol.js"
 import * as TokenCache from "./tokenCache.js"
 import * as TokenSignals from "./tokenSignals.js"
 
@@ -52,12 +53,6 @@ export const versionedAccess = (manager: Service): VersionedAccess => {
 
 /** @internal */
 export const defaultRefusalConfirmation = Duration.seconds(1)
-
-const reauthorizationRequired = (stored: StoredToken) =>
-  new ReauthorizationRequiredError({
-    account: stored.account,
-    reason: stored.statusReason ?? "the grant was revoked or has expired"
-  })
 
 /** @internal */
 export const make = (
