@@ -115,7 +115,7 @@ export type TransportOutcome = typeof TransportOutcome.Type
  * - `Timeout`: the attempt outlived `OAuthConfig.requestTimeout`.
  * - `BodyInterrupted`: the answer started but its body could not be read to the end.
  * - `InvalidUrl`, `Encode`: the request could not be built (never sent).
- * - `ConnectionFailed`: any other transport failure; `code` has the system's error code when there is one.
+ * - `ConnectionFailed`: every other transport failure; `code` has the system's error code when there is one.
  *
  * @since 0.1.0
  * @category models

@@ -27,7 +27,7 @@ export const checkKey = (key: Redacted.Redacted<string>): Option.Option<string> 
 }
 
 /**
- * The AES key, derived with HKDF-SHA256 from the configured secret: any long random string works as input, and
+ * The AES key, derived with HKDF-SHA256 from the configured secret: every long random string works as input, and
  * the key used here is never the one another component may derive from the same secret.
  */
 export const deriveKey = (key: Redacted.Redacted<string>): Redacted.Redacted<Uint8Array> =>

@@ -127,7 +127,7 @@ export const make = (
         : inFlight
     }
 
-    /** A cold or marked account: through the one lookup path, then as any active entry. */
+    /** A cold or marked account: through the one lookup path, then like every active entry. */
     const slowCurrent = (account: AccountId.AccountId): Effect.Effect<StoredToken, TokenError> =>
       Effect.flatMap(lookup(account), (entry) =>
         entry.stored.status === "reauthorization_required"
