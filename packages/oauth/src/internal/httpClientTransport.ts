@@ -1,5 +1,5 @@
 /**
- * The generic transport: any `HttpClient.HttpClient` (fetch, undici through `@effect/platform-node`, the in-memory fake,
+ * The generic transport: whatever `HttpClient.HttpClient` the application gives (fetch, undici through `@effect/platform-node`, the in-memory fake,
  * an application's own client). The per-attempt timeout follows `Clock`, so `TestClock` drives it.
  */
 import type { HttpClientError, HttpClientResponse } from "@effect/platform"
