@@ -1,6 +1,7 @@
 /**
- * The generic transport: whatever `HttpClient.HttpClient` the application gives (fetch, undici through `@effect/platform-node`, the in-memory fake,
- * an application's own client). The per-attempt timeout follows `Clock`, so `TestClock` drives it.
+ * The generic transport: whatever `HttpClient.HttpClient` the application gives (fetch, undici through
+ * `@effect/platform-node`, the in-memory fake, an application's own client). The per-attempt timeout follows `Clock`,
+ * so `TestClock` drives it.
  */
 import type { HttpClientError, HttpClientResponse } from "@effect/platform"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
