@@ -108,6 +108,8 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | TokenMa
             const response = yield* send(request, stored)
             // A streamed body cannot be sent twice: its 401 is returned as it is.
             if (response.status !== 401 || request.body._tag === "Stream") return response
+            // Read out before the retry: an unread body keeps its connection busy until it is collected.
+            yield* Effect.ignore(response.arrayBuffer)
             const renewed = yield* manager.refreshIfStale(account, stored.version)
             const retried = yield* send(request, renewed)
             if (retried.status !== 401) return retried

@@ -581,6 +581,43 @@ describe("OAuthApi over undici only", () => {
       expect((yield* server.requests).length).toBe(0)
     })))
 
+  it.scoped("a route lost after the request was handed to the connection is outcome-unknown: the code is sent once", () =>
+    Effect.gen(function*() {
+      let written = 0
+      // As undici reports it when the route to the host vanishes while an established connection waits for its answer.
+      const lostRoute = Object.assign(Object.create(Undici.Dispatcher.prototype), {
+        dispatch: (_options: Undici.Dispatcher.DispatchOptions, handler: Undici.Dispatcher.DispatchHandler) => {
+          const controller: Undici.Dispatcher.DispatchController = {
+            abort: () => {},
+            pause: () => {},
+            resume: () => {},
+            aborted: false,
+            paused: false,
+            reason: null
+          }
+          handler.onRequestStart?.(controller, {})
+          written++
+          setTimeout(() =>
+            handler.onResponseError?.(
+              controller,
+              Object.assign(new Error("read EHOSTUNREACH"), { code: "EHOSTUNREACH", syscall: "read" })
+            ), 1)
+          return true
+        }
+      }) as Undici.Dispatcher
+      const api = yield* OAuthApi.makeUndici({ dispatcher: lostRoute }).pipe(
+        Effect.provide(OAuthConfig.layer({
+          clientId: fixtures.clientId,
+          clientSecret: Redacted.make(fixtures.clientSecret),
+          oauthUrl: "https://app.hellosign.com",
+          retrySchedule: Schedule.recurs(4)
+        }))
+      )
+      const error = yield* failure(api.oauthTokenGenerate(generateRequest))
+      expect(error).toMatchObject({ _tag: "TransportError", outcome: "Unknown", reason: "HostUnreachable" })
+      expect(written).toBe(1)
+    }))
+
   it.scoped("layerUndici without a dispatcher uses an Agent of its own", () =>
     Effect.gen(function*() {
       const server = yield* MockHttp.serve([ok])

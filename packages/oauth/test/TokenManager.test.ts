@@ -4,16 +4,16 @@
  */
 import { TokenStore } from "@dropbox-sign-effect/oauth"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Logger, Option, Redacted, Ref, TestClock } from "effect"
+import { Effect, Exit, Fiber, Logger, Option, Redacted, Ref, Scope, TestClock } from "effect"
 
 import { alice, instrumentedStore, issue, manager, refused, scriptedClient, unavailable } from "./utils/doubles.js"
 
 const connect = Effect.gen(function*() {
   const server = yield* scriptedClient
-  const { failNext, gets, store } = yield* instrumentedStore
+  const { failNext, gets, locks, store } = yield* instrumentedStore
   const tokens = yield* manager(server.client, store)
   yield* tokens.authorize(alice, { code: "1", state: "s" }, "s")
-  return { server, store, failNext, gets, tokens }
+  return { server, store, failNext, gets, locks, tokens }
 })
 
 /** Until the server has been asked `count` refreshes: the request is in flight, waiting for its scripted answer. */
@@ -130,6 +130,61 @@ describe("TokenManager", () => {
   })
 
   describe("store faults", () => {
+    it.scoped("a token whose write outlasts the retries is kept, and written before the next exchange", () =>
+      Effect.gen(function*() {
+        const { failNext, server, store, tokens } = yield* connect
+        yield* TestClock.adjust("61 minutes")
+        // More failures than the write retries (5 in these tests): the store is down for longer than they last.
+        yield* failNext("set", 6)
+        yield* server.answer(issue("2"))
+        expect((yield* Effect.flip(tokens.accessToken(alice)))._tag).toBe("TokenStoreError")
+        expect(Redacted.value((yield* stored(store)).token.refreshToken)).toBe("refresh-1")
+        // The store is back: the next refresh writes the kept token instead of presenting the retired one.
+        expect(Redacted.value(yield* tokens.accessToken(alice))).toBe("access-2")
+        expect(Redacted.value((yield* stored(store)).token.refreshToken)).toBe("refresh-2")
+        expect(yield* server.presented).toStrictEqual(["refresh-1"])
+      }))
+
+    it.scoped("an authorization is stored even while the refresh lock cannot be taken", () =>
+      Effect.gen(function*() {
+        const { failNext, store, tokens } = yield* connect
+        yield* failNext("lock", 3)
+        const token = yield* tokens.authorize(alice, { code: "again", state: "s" }, "s")
+        expect(Redacted.value(token.accessToken)).toBe("access-again")
+        expect((yield* stored(store)).version).toBe(2)
+      }))
+
+    it.scoped("a store fault only spaces the refreshes started behind the callers' backs", () =>
+      Effect.gen(function*() {
+        const { failNext, locks, server, tokens } = yield* connect
+        yield* TestClock.adjust("56 minutes")
+        yield* failNext("lock")
+        const before = yield* locks
+        expect(Redacted.value(yield* tokens.accessToken(alice))).toBe("access-1")
+        yield* Effect.repeat(Effect.zipRight(Effect.yieldNow(), locks), { until: (n) => n > before })
+        // Within the next second, callers are served without another attempt.
+        for (let i = 0; i < 3; i++) expect(Redacted.value(yield* tokens.accessToken(alice))).toBe("access-1")
+        expect((yield* locks) - before).toBe(1)
+        yield* TestClock.adjust("1 second")
+        yield* server.answer(issue("2"))
+        expect(Redacted.value(yield* tokens.accessToken(alice))).toBe("access-1")
+        yield* Effect.repeat(Effect.zipRight(Effect.yieldNow(), tokens.accessToken(alice)), {
+          until: (token) => Redacted.value(token) === "access-2"
+        })
+        expect((yield* locks) - before).toBe(2)
+      }))
+
+    it.scoped("during the backoff of a failed refresh, a token another process stored is picked up", () =>
+      Effect.gen(function*() {
+        const { server, store, tokens } = yield* connect
+        yield* TestClock.adjust("61 minutes")
+        yield* server.answer(Effect.fail(unavailable))
+        expect((yield* Effect.flip(tokens.accessToken(alice)))._tag).toBe("ServerError")
+        yield* store.set(alice, yield* issue("elsewhere"), { expectedVersion: 1 })
+        expect(Redacted.value(yield* tokens.accessToken(alice))).toBe("access-elsewhere")
+        expect(yield* server.presented).toHaveLength(1)
+      }))
+
     it.scoped("do not start the refresh backoff: the next caller tries again at once", () =>
       Effect.gen(function*() {
         const { failNext, server, tokens } = yield* connect
@@ -161,6 +216,26 @@ describe("TokenManager", () => {
           expect(Redacted.value(yield* tokens.accessToken(alice))).toBe("access-1")
         }
         expect(yield* server.presented).toHaveLength(0)
+      }))
+  })
+
+  describe("shutdown", () => {
+    it.live("closing the manager's scope ends a refresh stuck on its lock; its callers are interrupted", () =>
+      Effect.gen(function*() {
+        const server = yield* scriptedClient
+        const inner = yield* TokenStore.makeMemory
+        yield* inner.set(alice, yield* issue("1", "1 millis"), { expectedVersion: null })
+        const store = TokenStore.TokenStore.of({ ...inner, withRefreshLock: () => Effect.never })
+        const scope = yield* Scope.make()
+        const tokens = yield* manager(server.client, store).pipe(Scope.extend(scope))
+        yield* Effect.sleep("5 millis")
+        const caller = yield* Effect.fork(tokens.accessToken(alice))
+        yield* Effect.sleep("20 millis")
+        yield* Scope.close(scope, Exit.void).pipe(
+          Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("the scope did not close") })
+        )
+        const exit = yield* Fiber.await(caller)
+        expect(Exit.isInterrupted(exit)).toBe(true)
       }))
   })
 

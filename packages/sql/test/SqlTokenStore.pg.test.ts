@@ -279,6 +279,31 @@ CASE WHEN substr(entry, 40, 1) = 'A' THEN 'B' ELSE 'A' END from 40 for 1)`
         expect(yield* other.withRefreshLock(account, Effect.succeed("free"))).toBe("free")
       }).pipe(Effect.scoped, Effect.provide(Live)))
 
+    it.live("a waiter interrupted while the lock is held elsewhere leaves no transaction on its pooled connection", () =>
+      Effect.gen(function*() {
+        const schema = yield* Postgres.migratedSchema
+        const holder = yield* openStore(schema)
+        // One connection: whatever the interrupted wait leaves on it, the next statements meet.
+        const waiter = yield* openStore(schema, { maxConnections: 1, lockTimeout: "1 second" })
+        yield* holder.set(account, makeToken("1"), { expectedVersion: null })
+        const locked = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        const holding = yield* Effect.fork(
+          holder.withRefreshLock(account, Effect.zipRight(Deferred.succeed(locked, undefined), Deferred.await(release)))
+        )
+        yield* Deferred.await(locked)
+        const waited = yield* waiter.withRefreshLock(account, Effect.void).pipe(
+          Effect.timeout("300 millis"),
+          Effect.option
+        )
+        expect(Option.isNone(waited)).toBe(true)
+        for (let i = 0; i < 4; i++) expect((yield* Effect.flatten(waiter.get(account))).version).toBe(1)
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(holding)
+        // The interrupted wait holds no lock either: it is free for the next taker.
+        expect(yield* waiter.withRefreshLock(account, Effect.succeed("free"))).toBe("free")
+      }).pipe(Effect.scoped, Effect.provide(Live)))
+
     it.live("a holder whose connection is killed loses the lock, and its write still lands on a fresh connection", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient

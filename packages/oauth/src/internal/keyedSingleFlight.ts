@@ -52,7 +52,9 @@ export const make = <K, A, E>(): Effect.Effect<KeyedSingleFlight<K, A, E>, never
               if (running.get(key) === run) running.delete(key)
               return Deferred.done(deferred, exit)
             })
-          return FiberSet.run(fibers, Effect.onExit(effect(), settle)).pipe(
+          // Interruptible again: forked here, the run would inherit `launch`'s uninterruptible region, and then neither
+          // a timeout inside it nor the closing of the scope could end it.
+          return FiberSet.run(fibers, Effect.onExit(Effect.interruptible(effect()), settle)).pipe(
             // Once the scope has closed the set runs nothing and hands back an interrupted fiber: settle with its
             // exit, or every caller would wait forever.
             Effect.flatMap((fiber) => fiber.poll),

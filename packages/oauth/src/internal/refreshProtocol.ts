@@ -1,4 +1,4 @@
-import { Clock, DateTime, Duration, Effect, Fiber, Metric, Option, Predicate, Schedule } from "effect"
+import { Clock, Duration, Effect, Fiber, Metric, Option, Predicate, Schedule } from "effect"
 
 import type { AccountId } from "../AccountId.js"
 import type { CallbackParams, Service as OAuthClient } from "../OAuthClient.js"
@@ -204,14 +204,42 @@ export const make = (deps: Dependencies): RefreshProtocol => {
       )
     })
 
-  const attempt = (base: StoredToken, retryUnknown: boolean): Effect.Effect<StoredToken, TokenError> =>
-    unsplittable(Effect.flatMap(client.refresh(base.token.refreshToken), (token) => storeExchanged(base, token))).pipe(
-      Effect.flatMap(finish),
-      Effect.catchIf(isOAuthError, (error) => {
-        if (error._tag === "OAuthApiError" && error.isTerminal) return refused(base, error)
-        return retryUnknown && isOutcomeUnknown(error) ? afterUnknown(base) : Effect.fail(error)
-      })
+  /**
+   * Tokens received from Dropbox Sign that the store refused for longer than the write retries (a database failover
+   * that outlasts them): the only copy of the grant, kept to be written before the account's next exchange.
+   */
+  const unwritten = new Map<AccountId, { readonly base: StoredToken; readonly token: OAuthToken }>()
+
+  const keepUnwritten = (base: StoredToken, token: OAuthToken) =>
+    Effect.zipRight(
+      Effect.sync(() => unwritten.set(base.account, { base, token })),
+      Effect.logWarning("A token received from Dropbox Sign could not be stored yet; it is kept until it can be")
+        .pipe(Effect.annotateLogs({ account: base.account }))
     )
+
+  /** Writes a kept token first, if there is one: before this process presents its (maybe retired) predecessor. */
+  const writeUnwritten = (account: AccountId): Effect.Effect<Option.Option<StoredToken>, TokenError> => {
+    const kept = unwritten.get(account)
+    return kept === undefined
+      ? Effect.succeedNone
+      : storeExchanged(kept.base, kept.token).pipe(
+        Effect.tap(() => Effect.sync(() => unwritten.delete(account))),
+        Effect.flatMap(finish),
+        Effect.asSome
+      )
+  }
+
+  const attempt = (base: StoredToken, retryUnknown: boolean): Effect.Effect<StoredToken, TokenError> =>
+    unsplittable(Effect.flatMap(client.refresh(base.token.refreshToken), (token) =>
+      storeExchanged(base, token).pipe(
+        Effect.tapErrorTag("TokenStoreError", () => keepUnwritten(base, token))
+      ))).pipe(
+        Effect.flatMap(finish),
+        Effect.catchIf(isOAuthError, (error) => {
+          if (error._tag === "OAuthApiError" && error.isTerminal) return refused(base, error)
+          return retryUnknown && isOutcomeUnknown(error) ? afterUnknown(base) : Effect.fail(error)
+        })
+      )
 
   // The request may have been processed: if a newer token was stored meanwhile, use it; otherwise try once more.
   const afterUnknown = (base: StoredToken) =>
@@ -222,6 +250,8 @@ export const make = (deps: Dependencies): RefreshProtocol => {
 
   const underLock = (account: AccountId, request: RefreshRequest) =>
     Effect.gen(function*() {
+      const written = yield* writeUnwritten(account)
+      if (Option.isSome(written)) return written.value
       // Read again under the lock: another process may have refreshed while this one waited for it.
       const latest = yield* readLatest(account)
       if (latest.status === "reauthorization_required") return yield* adopt(latest)
@@ -234,17 +264,15 @@ export const make = (deps: Dependencies): RefreshProtocol => {
       return yield* attempt(latest, true)
     })
 
-  /** Only the token endpoint's failures start the backoff: a store fault passes with the store. */
+  /**
+   * Only the token endpoint's failures start the backoff that fails callers: a store fault passes with the store, and
+   * only spaces the refreshes started behind the callers' backs.
+   */
   const recordFailure = (account: AccountId, error: TokenError) =>
-    isOAuthError(error)
-      ? Effect.flatMap(
-        cache.rememberFailure(account, error),
-        (retryAt) => signals.refreshFailed(account, error, retryAt)
-      )
-      : Effect.flatMap(
-        Clock.currentTimeMillis,
-        (now) => signals.refreshFailed(account, error, DateTime.unsafeMake(now))
-      )
+    Effect.flatMap(
+      isOAuthError(error) ? cache.rememberFailure(account, error) : cache.rememberStoreFault(account),
+      (retryAt) => signals.refreshFailed(account, error, retryAt)
+    )
 
   const refresh = (account: AccountId, request: RefreshRequest) =>
     store.withRefreshLock(account, underLock(account, request)).pipe(
@@ -269,11 +297,13 @@ export const make = (deps: Dependencies): RefreshProtocol => {
           round < maxFenceRounds ? storeGrant(account, token, round + 1) : Effect.fail(error))
       ))
 
+  /**
+   * No refresh lock: the code is spent once exchanged, so nothing may stand between the answer and its write (a lock
+   * that times out would throw the grant away). Compare-and-set is enough: a refresh of the old grant in flight loses
+   * its write to this one and adopts it.
+   */
   const authorize = (account: AccountId, callback: CallbackParams) =>
-    unsplittable(Effect.flatMap(
-      client.exchangeCode(callback),
-      (token) => store.withRefreshLock(account, storeGrant(account, token))
-    )).pipe(
+    unsplittable(Effect.flatMap(client.exchangeCode(callback), (token) => storeGrant(account, token))).pipe(
       Effect.tap((stored) => Effect.zipRight(cache.remember(stored), signals.stored(stored)))
     )
 

@@ -21,6 +21,8 @@ export interface Entry {
   readonly failures: number
   /** No new refresh before this instant, after a failure. */
   readonly retryAtMillis: number
+  /** While in backoff, no store re-read before this instant. */
+  readonly recheckAtMillis: number
   readonly lastError: TokenError | undefined
   /** The hot path's answers, made once per entry rather than once per call. */
   readonly accessToken: Exit.Exit<Redacted.Redacted<string>>
@@ -50,8 +52,15 @@ export interface TokenCache {
    * a refresh or an authorization cached meanwhile). Returns what is cached afterwards.
    */
   readonly rememberUnlessChanged: (stored: StoredToken, expected: Entry | undefined) => Effect.Effect<Entry>
-  /** Records a failed refresh and returns when the next may start (a doubling backoff). */
+  /** Records a refresh the token endpoint failed and returns when the next may start (a doubling backoff). */
   readonly rememberFailure: (account: AccountId, error: TokenError) => Effect.Effect<DateTime.Utc>
+  /**
+   * Records a refresh the store failed: the next background refresh waits the initial backoff, callers are not
+   * failed for it. Returns when the next may start.
+   */
+  readonly rememberStoreFault: (account: AccountId) => Effect.Effect<DateTime.Utc>
+  /** Defers the next store re-read of an account in backoff until `untilMillis`. */
+  readonly deferRecheck: (account: AccountId, untilMillis: number) => Effect.Effect<void>
   readonly forget: (account: AccountId) => Effect.Effect<void>
   /** Active entries inside their refresh window and past any backoff, at `nowMillis`. */
   readonly due: (nowMillis: number) => ReadonlyArray<Entry>
@@ -85,6 +94,7 @@ export const make = (window: RefreshWindow, backoff: Backoff): TokenCache => {
       refreshAtMillis: expiresAtMillis - Duration.toMillis(refreshWindowFor(stored.token, window, random)),
       failures: 0,
       retryAtMillis: 0,
+      recheckAtMillis: 0,
       lastError: undefined,
       accessToken: Exit.succeed(stored.token.accessToken),
       token: Exit.succeed(stored.token)
@@ -120,6 +130,20 @@ export const make = (window: RefreshWindow, backoff: Backoff): TokenCache => {
         )
         entries.set(account, { ...entry, failures, retryAtMillis: now + wait, lastError: error })
         return DateTime.unsafeMake(now + wait)
+      }),
+    rememberStoreFault: (account) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const entry = entries.get(account)
+        const retryAtMillis = now + Duration.toMillis(backoff.initial)
+        if (entry !== undefined && entry.retryAtMillis < retryAtMillis) {
+          entries.set(account, { ...entry, retryAtMillis })
+        }
+        return DateTime.unsafeMake(retryAtMillis)
+      }),
+    deferRecheck: (account, untilMillis) =>
+      Effect.sync(() => {
+        const entry = entries.get(account)
+        if (entry !== undefined) entries.set(account, { ...entry, recheckAtMillis: untilMillis })
       }),
     forget: (account) => Effect.sync(() => entries.delete(account)),
     due: (nowMillis) =>

@@ -54,6 +54,9 @@ export const versionedAccess = (manager: Service): VersionedAccess => {
 /** @internal */
 export const defaultRefusalConfirmation = Duration.seconds(1)
 
+/** How often an account in backoff may look at the store for a token another process stored. */
+const recheckInterval = 1000
+
 /** @internal */
 export const make = (
   options: Options = {}
@@ -120,11 +123,45 @@ export const make = (
           ? Effect.as(startRefresh(stored.account, stored.version, false), stored)
           : Effect.succeed(stored)
       }
-      if (now < entry.retryAtMillis && entry.lastError !== undefined) return Effect.fail(entry.lastError)
+      if (now < entry.retryAtMillis && entry.lastError !== undefined) return duringBackoff(entry, entry.lastError, now)
       const inFlight = refreshes.inFlight(stored.account)
       return inFlight === undefined
         ? Effect.flatMap(startRefresh(stored.account, stored.version, false), Deferred.await)
         : inFlight
+    }
+
+    /**
+     * An expired token whose last refresh failed, before its backoff has passed: the caller gets that failure, unless
+     * the store holds a newer token (another process refreshed meanwhile). The store is read at most once a second
+     * per account for it, however many callers arrive.
+     */
+    const duringBackoff = (
+      entry: TokenCache.Entry,
+      error: TokenError,
+      now: number
+    ): Effect.Effect<StoredToken, TokenError> => {
+      if (now < entry.recheckAtMillis) return Effect.fail(error)
+      const account = entry.stored.account
+      const recheck = Effect.zipRight(
+        cache.deferRecheck(account, now + recheckInterval),
+        Effect.flatMap(store.get(account), (stored) =>
+          stored._tag === "Some" && stored.value.version !== entry.stored.version
+            ? cache.rememberUnlessChanged(stored.value, cache.peek(account))
+            : Effect.succeed(entry))
+      )
+      return Effect.flatMap(
+        loads.run(account, () =>
+          recheck),
+        Deferred.await
+      ).pipe(
+        Effect.flatMap((latest) =>
+          latest.stored.version === entry.stored.version
+            ? Effect.fail(error)
+            : latest.stored.status === "reauthorization_required"
+            ? Effect.fail(reauthorizationRequired(latest.stored))
+            : due(latest, now)
+        )
+      )
     }
 
     /** A cold or marked account: through the one lookup path, then like every active entry. */
@@ -132,7 +169,8 @@ export const make = (
       Effect.flatMap(lookup(account), (entry) =>
         entry.stored.status === "reauthorization_required"
           ? Effect.fail(reauthorizationRequired(entry.stored))
-          : Effect.flatMap(Clock.currentTimeMillis, (now) => due(entry, now)))
+          : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            due(entry, now)))
 
     /**
      * The hot path: a cached, active entry outside its refresh window is answered with one read of the clock and one

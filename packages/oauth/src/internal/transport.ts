@@ -29,27 +29,41 @@ const codes: ReadonlyMap<string, { readonly reason: TransportReason; readonly ou
 
 const maxCauseDepth = 8
 
-/** Walks `cause` chains (undici and fetch nest the system error) looking for an error `code`. */
-export const findErrorCode = (error: unknown): string | undefined => {
+/** The first error in a `cause` chain (undici and fetch nest the system error) that has an error `code`. */
+const findCoded = (error: unknown): { readonly code: string; readonly syscall: unknown } | undefined => {
   let current: unknown = error
   for (let depth = 0; depth < maxCauseDepth && Predicate.isObject(current); depth++) {
-    if (Predicate.hasProperty(current, "code") && Predicate.isString(current.code)) return current.code
+    if (Predicate.hasProperty(current, "code") && Predicate.isString(current.code)) {
+      return { code: current.code, syscall: Predicate.hasProperty(current, "syscall") ? current.syscall : undefined }
+    }
     current = Predicate.hasProperty(current, "cause") ? current.cause : undefined
   }
   return undefined
 }
 
+/** Walks `cause` chains looking for an error `code`. */
+export const findErrorCode = (error: unknown): string | undefined => findCoded(error)?.code
+
+/**
+ * Codes that prove nothing was sent only when they come from establishing the connection: a route lost while an
+ * established connection waits for its answer gives the same codes after the request was written.
+ */
+const connectOnly: ReadonlySet<string> = new Set(["EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"])
+
 /**
  * Translates a failure to connect or to exchange the request. Only the error code is kept: the original error may
- * hold the request, whose body carries secrets.
+ * hold the request, whose body carries secrets. `started`: the request was handed to the connection, so whatever
+ * failed afterwards, it may have been processed.
  */
-export const fromCause = (cause: unknown): TransportError => {
-  const code = findErrorCode(cause)
-  const known = code === undefined ? undefined : codes.get(code)
+export const fromCause = (cause: unknown, started = false): TransportError => {
+  const coded = findCoded(cause)
+  const known = coded === undefined ? undefined : codes.get(coded.code)
+  const provenNotSent = known?.outcome === "NotSent" && !started &&
+    (coded === undefined || !connectOnly.has(coded.code) || coded.syscall === "connect")
   return new TransportError({
-    outcome: known?.outcome ?? "Unknown",
+    outcome: provenNotSent ? "NotSent" : "Unknown",
     reason: known?.reason ?? "ConnectionFailed",
-    ...(code === undefined ? {} : { code })
+    ...(coded === undefined ? {} : { code: coded.code })
   })
 }
 

@@ -82,7 +82,11 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   onResponseError(_: Dispatcher.DispatchController | undefined, error: Error): void {
     if (this.settled) return
-    this.settle(Effect.fail(this.body === undefined ? transport.fromCause(error) : transport.bodyInterrupted(error)))
+    this.settle(Effect.fail(
+      this.body === undefined
+        ? transport.fromCause(error, this.controller !== undefined)
+        : transport.bodyInterrupted(error)
+    ))
   }
 
   private succeed(body: BoundedBody): void {

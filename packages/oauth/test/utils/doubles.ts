@@ -65,6 +65,7 @@ export const scriptedClient = Effect.gen(function*() {
 export const instrumentedStore = Effect.gen(function*() {
   const inner = yield* TokenStore.makeMemory
   const gets = yield* Ref.make(0)
+  const locks = yield* Ref.make(0)
   const failures = yield* Ref.make<ReadonlyArray<"get" | "set" | "lock">>([])
   const failOnce = (operation: "get" | "set" | "lock") =>
     Ref.modify(failures, (pending) => {
@@ -90,14 +91,19 @@ export const instrumentedStore = Effect.gen(function*() {
     delete: inner.delete,
     list: inner.list,
     withRefreshLock: (account, effect) =>
-      Effect.zipRight(fault("lock", account), inner.withRefreshLock(account, effect))
+      Ref.update(locks, (n) => n + 1).pipe(
+        Effect.zipRight(fault("lock", account)),
+        Effect.zipRight(inner.withRefreshLock(account, effect))
+      )
   })
   return {
     store,
     /** The next `times` operations of this kind fail with a `TokenStoreError`, as a dropped connection would. */
     failNext: (operation: "get" | "set" | "lock", times = 1) =>
       Ref.update(failures, (pending) => [...pending, ...Array.from({ length: times }, () => operation)]),
-    gets: Ref.get(gets)
+    gets: Ref.get(gets),
+    /** Refresh lock attempts: one per refresh started. */
+    locks: Ref.get(locks)
   }
 })
 

@@ -134,8 +134,10 @@ export const makePostgres = (
           Effect.zipRight(sql`SELECT pg_advisory_xact_lock(hashtext(${lockNamespace}), hashtext(${account}))`)
         )
       ).pipe(
-        // A failed lock wait leaves its transaction open and aborted: end it before the connection goes back.
-        Effect.tapError(() => Effect.ignore(on(connection, sql`ROLLBACK`)))
+        // A failed or interrupted lock wait leaves its transaction open (aborted, or even holding the lock, if it was
+        // granted just before the interruption): end it before the connection goes back to the pool. `onExit` runs
+        // uninterruptibly; `@effect/sql-pg` queues the rollback behind a query it is cancelling.
+        Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Effect.ignore(on(connection, sql`ROLLBACK`)))
       )
 
     /**

@@ -25,16 +25,17 @@ const lostConnectionCodes: ReadonlySet<string> = new Set(["ECONNRESET", "EPIPE",
 /**
  * Whether `error` says the connection is gone (the server terminated it, it was reset, the driver marked it broken)
  * rather than that the statement itself failed: the one kind of failure worth one more try on a fresh connection.
- * SQLSTATE class 08 is "connection exception"; 57P01–57P03 are an administrator's, a crash's or a shutdown's
- * termination.
+ * SQLSTATE class 08 is "connection exception"; class 57P is an administrator's, a crash's, a shutdown's or an idle
+ * session timeout's termination.
  *
  * @internal
  */
 export const isConnectionLost = (error: SqlError): boolean => {
   const code = stringProperty(error.cause, "code")
   if (code !== undefined) {
-    return code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" ||
-      lostConnectionCodes.has(code)
+    // 25P03: the server ended an idle transaction (the lock's, while a refresh ran longer than
+    // idle_in_transaction_session_timeout), and the connection with it.
+    return code.startsWith("08") || code.startsWith("57P") || code === "25P03" || lostConnectionCodes.has(code)
   }
   const message = stringProperty(error.cause, "message") ?? ""
   // `pg` reports a client whose socket failed earlier, and a socket closed mid-query, without a code.
