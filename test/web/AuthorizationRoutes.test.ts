@@ -47,9 +47,9 @@ describe("GET /connect", () => {
   it.effect("marks the cookie Secure unless the host is loopback, or as configured", () =>
     Effect.gen(function*() {
       const { app } = yield* H.makeApp()
-      const cookieOf = (host: string) =>
+      const cookieOf = (host: string, forwarded: Record<string, string> = {}) =>
         Effect.map(
-          H.send(app, `${prefix}/connect`, { user: "alice", headers: { host } }),
+          H.send(app, `${prefix}/connect`, { user: "alice", headers: { host, ...forwarded } }),
           (sent) => sent.setCookies.cookies[AuthorizationRoutes.defaultCookieName]?.options?.secure ?? false
         )
       expect(yield* cookieOf("app.example.com")).toBe(true)
@@ -57,6 +57,10 @@ describe("GET /connect", () => {
       expect(yield* cookieOf("localhost:3000")).toBe(false)
       expect(yield* cookieOf("[::1]:3000")).toBe(false)
       expect(yield* cookieOf("localhost.example.com")).toBe(true)
+      // Behind a reverse proxy the Host may be loopback while the browser is anywhere.
+      expect(yield* cookieOf("127.0.0.1:3000", { "x-forwarded-proto": "https" })).toBe(true)
+      expect(yield* cookieOf("127.0.0.1:3000", { "x-forwarded-for": "203.0.113.7" })).toBe(true)
+      expect(yield* cookieOf("localhost:3000", { forwarded: "for=203.0.113.7;proto=https" })).toBe(true)
     }).pipe(Effect.provide(H.layer())))
 
   it.effect("a configured secureCookie wins over the host", () =>

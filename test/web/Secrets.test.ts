@@ -39,10 +39,16 @@ describe("AuthorizationRoutes secrets", () => {
       const body = `${AuthorizationRoutes.disconnectTokenField}=${encodeURIComponent(proof)}`
       const headers = { "content-type": "application/x-www-form-urlencoded" }
       yield* send(app, `${prefix}/disconnect`, { method: "POST", user: "bob", headers, body })
+      // The proof as a header: the platform's tracer records request headers on the server span.
+      yield* send(app, `${prefix}/disconnect`, {
+        method: "POST",
+        user: "bob",
+        headers: { [AuthorizationRoutes.disconnectTokenHeader]: proof }
+      })
       const token = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.get(AccountId.make("alice")))
       yield* send(app, `${prefix}/disconnect`, { method: "POST", user: "alice", headers, body })
 
-      expect(responses.map((sent) => sent.status)).toStrictEqual([303, 400, 400, 400, 502, 403, 303])
+      expect(responses.map((sent) => sent.status)).toStrictEqual([303, 400, 400, 400, 502, 403, 403, 303])
       expect(Option.isSome(token)).toBe(true)
       if (Option.isNone(token)) return
       const canaries = [
@@ -69,6 +75,6 @@ describe("AuthorizationRoutes secrets", () => {
       // HttpMiddleware.logger does not log callback URLs; the routes log their outcomes.
       expect(captured.logs.filter((line) => line.includes("/callback"))).toStrictEqual([])
       expect(captured.logs.filter((line) => line.includes("Dropbox Sign account connected"))).toHaveLength(1)
-      expect(captured.logs.filter((line) => line.includes("authorization route failed"))).toHaveLength(5)
+      expect(captured.logs.filter((line) => line.includes("authorization route failed"))).toHaveLength(6)
     }).pipe(Effect.provide(H.layer())))
 })

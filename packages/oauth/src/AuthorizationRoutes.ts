@@ -238,6 +238,14 @@ export const failureParam = "dropbox_sign_error"
 export const disconnectTokenField = "dropbox_sign_disconnect_token"
 
 /**
+ * The header that may carry the proof from `disconnectToken` instead of the form field (for `fetch` from a page).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const disconnectTokenHeader: string = internal.disconnectTokenHeader
+
+/**
  * @since 0.1.0
  * @category models
  */

@@ -17,14 +17,19 @@ const hostnameOf = (host: string | undefined): string | undefined => {
   }
 }
 
+/** Headers a reverse proxy adds: behind one, the `Host` may be loopback while the browser is anywhere. */
+const forwardingHeaders = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"]
+
 /**
- * `Secure` unless configured otherwise or the request came to a loopback host. A missing or odd `Host` header counts
- * as remote: the safe side.
+ * `Secure` unless configured otherwise or the request came straight to a loopback host (no proxy in between). A
+ * missing or odd `Host` header counts as remote: the safe side. A proxy that adds none of the usual headers cannot be
+ * told apart: set `secureCookie: true` behind one.
  */
 export const isSecure = (settings: Service, request: HttpServerRequest.HttpServerRequest): boolean => {
   if (settings.secureCookie !== undefined) return settings.secureCookie
   const hostname = hostnameOf(request.headers.host)
-  return hostname === undefined || !isLoopbackHost(hostname)
+  if (hostname === undefined || !isLoopbackHost(hostname)) return true
+  return forwardingHeaders.some((name) => request.headers[name] !== undefined)
 }
 
 /**

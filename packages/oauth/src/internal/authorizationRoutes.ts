@@ -28,8 +28,6 @@ const openState = openWith(StatePayload)
 const sealDisconnect = sealWith(DisconnectPayload)
 const openDisconnect = openWith(DisconnectPayload)
 
-const disconnectTokenHeader = "x-dropbox-sign-disconnect-token"
-
 /** The tag of an application error, if it has one: its message may carry anything, so it is never logged. */
 const tagOf = (error: unknown): string =>
   Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : "unknown"
@@ -38,21 +36,42 @@ const redirect = (location: string) => HttpServerResponse.redirect(location, { s
 
 const withCode = /(^|[?&])code=[^&#]*/g
 
+/** Rewrites `attributes` on the current span and every enclosing one that recorded them. */
+const scrubEnclosingSpans = (attributes: Readonly<Record<string, (value: string) => string>>) =>
+  Effect.flatMap(Effect.currentSpan, (span) =>
+    Effect.sync(() => {
+      let current: Option.Option<Tracer.AnySpan> = Option.some(span)
+      while (Option.isSome(current) && current.value._tag === "Span") {
+        for (const [name, scrub] of Object.entries(attributes)) {
+          const value = current.value.attributes.get(name)
+          if (typeof value === "string") current.value.attribute(name, scrub(value))
+        }
+        current = current.value.parent
+      }
+    })).pipe(Effect.ignore)
+
 /**
  * The server span records the request URL (`url.full`, `url.query`) before any route runs; on a callback that URL
  * carries the authorization code. Every enclosing span that recorded it gets it back without the code.
  */
-const scrubEnclosingSpans = Effect.flatMap(Effect.currentSpan, (span) =>
-  Effect.sync(() => {
-    let current: Option.Option<Tracer.AnySpan> = Option.some(span)
-    while (Option.isSome(current) && current.value._tag === "Span") {
-      for (const name of ["url.full", "url.query"]) {
-        const value = current.value.attributes.get(name)
-        if (typeof value === "string") current.value.attribute(name, value.replace(withCode, "$1code=REDACTED"))
-      }
-      current = current.value.parent
-    }
-  })).pipe(Effect.ignore)
+const withoutCode = (value: string) => value.replace(withCode, "$1code=REDACTED")
+const scrubCallbackSpans = scrubEnclosingSpans({ "url.full": withoutCode, "url.query": withoutCode })
+
+/**
+ * The platform's tracer middleware records request headers (`http.request.header.*`) and redacts only its own list:
+ * the disconnect proof, when it comes as a header, is taken back out.
+ */
+/**
+ * Defined here, not in the public module that re-exports it: that module imports this one, so its constants are not
+ * there yet when this module's own constants are made.
+ *
+ * @internal
+ */
+export const disconnectTokenHeader = "x-dropbox-sign-disconnect-token"
+
+const scrubDisconnectSpans = scrubEnclosingSpans({
+  [`http.request.header.${disconnectTokenHeader}`]: () => "REDACTED"
+})
 
 const refuse = (error: RouteError, route: Route) => Effect.fail(classify(route, error))
 
@@ -142,7 +161,7 @@ export const router = <E, R>(options: RouterOptions<E, R>) => {
     const request = yield* HttpServerRequest.HttpServerRequest
     const settings = yield* AuthorizationRoutes
     const manager = yield* TokenManager
-    yield* scrubEnclosingSpans
+    yield* scrubCallbackSpans
     const response = yield* Effect.gen(function*() {
       const expected = yield* expectedState(settings, request)
       const params = yield* Either.match(OAuthState.parseCallback(request.url, expected.state), {
@@ -167,6 +186,7 @@ export const router = <E, R>(options: RouterOptions<E, R>) => {
   )
 
   const disconnect = Effect.gen(function*() {
+    yield* scrubDisconnectSpans
     const request = yield* HttpServerRequest.HttpServerRequest
     const settings = yield* AuthorizationRoutes
     const manager = yield* TokenManager

@@ -3,9 +3,9 @@
  * `@effect/platform-node`, the in-memory fake, an application's own client). The per-attempt timeout follows `Clock`,
  * so `TestClock` drives it.
  */
-import type { HttpClientError, HttpClientResponse } from "@effect/platform"
+import type { Headers, HttpClientError, HttpClientResponse } from "@effect/platform"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Effect, Stream } from "effect"
+import { Effect, Option, Stream } from "effect"
 
 import type { TransportError } from "../OAuthError.js"
 import { BoundedBody, readBounded } from "./boundedBody.js"
@@ -13,8 +13,20 @@ import type { Transport, TransportSettings } from "./oauthApi.js"
 import { whenTraced } from "./observability.js"
 import * as transport from "./transport.js"
 
-// With fetch, a redirect would be followed with the body: ask for it to be handed back instead.
-const manualRedirect: RequestInit = { redirect: "manual" }
+/**
+ * With fetch, a redirect would be followed with the body (the secrets): ask for it to be handed back instead, keeping
+ * whatever `RequestInit` the program gives (a proxy `dispatcher`, say). One given only to `FetchHttpClient.layer`'s own
+ * context cannot be seen from here and gives way to this one: provide it to the program instead.
+ */
+const withManualRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(
+    Effect.serviceOption(FetchHttpClient.RequestInit),
+    (init) =>
+      Effect.provideService(effect, FetchHttpClient.RequestInit, {
+        ...Option.getOrElse(init, () => ({})),
+        redirect: "manual"
+      })
+  )
 
 /** A response without a body (a 204, a 304) reads as an empty one, as `text` would. */
 const withoutBody = (stream: Stream.Stream<Uint8Array, HttpClientError.ResponseError>) =>
@@ -30,11 +42,13 @@ const declaredLength = (value: string | undefined): number | undefined =>
  */
 const readBody = (
   response: HttpClientResponse.HttpClientResponse,
-  contentLength: string | undefined,
+  headers: Headers.Headers,
   limit: number
 ): Effect.Effect<BoundedBody, TransportError> => {
-  const length = declaredLength(contentLength)
-  if (length === undefined || length > limit) {
+  const length = declaredLength(headers["content-length"])
+  // A compressed body's length is the compressed size: fetch inflates it before `arrayBuffer` sees any of it.
+  const encoded = headers["content-encoding"] !== undefined && headers["content-encoding"] !== "identity"
+  if (length === undefined || length > limit || encoded) {
     return readBounded(withoutBody(response.stream), limit, transport.bodyInterrupted)
   }
   return Effect.map(Effect.mapError(response.arrayBuffer, transport.bodyInterrupted), (buffer) => {
@@ -60,7 +74,7 @@ export const make = (client: HttpClient.HttpClient, settings: TransportSettings)
         Effect.flatMap((response) => {
           // Some clients build their headers anew on each access: once is enough.
           const headers = response.headers
-          return Effect.map(readBody(response, headers["content-length"], settings.maxResponseBytes), (body) => ({
+          return Effect.map(readBody(response, headers, settings.maxResponseBytes), (body) => ({
             status: response.status,
             header: (name: string) => headers[name],
             body: body.text,
@@ -72,7 +86,7 @@ export const make = (client: HttpClient.HttpClient, settings: TransportSettings)
           ResponseError: (error) => Effect.fail(transport.bodyInterrupted(error.cause))
         }),
         Effect.timeoutFail({ duration: settings.requestTimeout, onTimeout: timedOut }),
-        Effect.provideService(FetchHttpClient.RequestInit, manualRedirect)
+        withManualRedirects
       )
     }
   }
