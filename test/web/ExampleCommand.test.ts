@@ -32,7 +32,10 @@ describe("pnpm example:web", () => {
           ),
           Effect.forkScoped
         )
-        const lines = yield* Deferred.await(ready).pipe(
+        // A child that exits before it is ready (a crash at start) ends the wait at once, with what it printed.
+        const exited = Effect.flatMap(child.exitCode, (code) =>
+          Effect.fail(new Error(`the example exited (${code})`)))
+        const lines = yield* Effect.raceFirst(Deferred.await(ready), exited).pipe(
           Effect.timeout("150 seconds"),
           Effect.orElse(() =>
             Effect.flatMap(Ref.get(output), (all) => Effect.dieMessage(`the example printed:\n${all}`))
